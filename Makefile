@@ -1,0 +1,28 @@
+# Two commands do everything: `make train` (the main job) and `make test` (the test suite).
+# Each creates .venv and installs what it needs on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export MANABU_DATA ?= $(CURDIR)/../shared/data
+
+.PHONY: train test bench install clean
+
+$(BIN)/manabu: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/manabu
+
+train: install
+	$(BIN)/manabu train
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

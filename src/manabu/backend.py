@@ -1,0 +1,89 @@
+"""The array module behind every Tensor: NumPy on the CPU, CuPy on a GPU.
+
+Ops never call ``numpy`` directly; they ask for ``xp = get_array_module(x)`` so the
+same code runs on either device. This file also holds the default floating dtype,
+one of the two pieces of global state in manabu (the other is the grad mode).
+"""
+
+import numpy as np
+
+_default_dtype = np.dtype(np.float32)
+
+
+def get_default_dtype():
+    """The dtype given to new floating tensors and parameters (float32 unless changed)."""
+    return _default_dtype
+
+
+def set_default_dtype(dtype):
+    """Set the floating dtype of new tensors: ``np.float32`` (default) or ``np.float64``."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"set_default_dtype: expected a floating dtype, got {dtype}")
+    _default_dtype = dtype
+
+
+def _cupy():
+    """CuPy if it is installed, else None (imported only when a GPU is asked for)."""
+    try:
+        import cupy
+    except ImportError:
+        return None
+    return cupy
+
+
+def get_array_module(*arrays):
+    """numpy or cupy, whichever the arrays live in (numpy for plain Python values)."""
+    for a in arrays:
+        module = type(a).__module__
+        if module.startswith("cupy"):
+            return _cupy()
+    return np
+
+
+def is_array(x):
+    """True for a numpy or cupy ndarray."""
+    return isinstance(x, np.ndarray) or type(x).__module__.startswith("cupy")
+
+
+def device_of(array):
+    """'cpu' for a NumPy array, 'cuda' for a CuPy one."""
+    return "cuda" if get_array_module(array) is not np else "cpu"
+
+
+def to_device(array, device):
+    """Move an array to 'cpu' or 'cuda' (a copy only when it has to move)."""
+    device = str(device)
+    if device == "cpu":
+        if get_array_module(array) is np:
+            return array
+        return array.get()
+    if device.startswith("cuda"):
+        cupy = _cupy()
+        if cupy is None:
+            raise RuntimeError(
+                "to('cuda'): CuPy is not installed; install manabu with the gpu extra "
+                "(pip install 'manabu[gpu]') on a machine with an NVIDIA GPU"
+            )
+        return cupy.asarray(array)
+    raise ValueError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
+
+
+def erf(x):
+    """The error function, elementwise (NumPy has none: SciPy's, or CuPy's on a GPU)."""
+    xp = get_array_module(x)
+    if xp is np:
+        from scipy.special import erf as scipy_erf  # loaded on first use: keeps import light
+        return scipy_erf(x)
+    from cupyx.scipy.special import erf as cupy_erf
+    return cupy_erf(x)
+
+
+def as_array(value, dtype=None, xp=np):
+    """An ndarray from a Python value; floats get the default dtype unless dtype is given."""
+    array = xp.asarray(value, dtype=dtype)
+    if dtype is None and array.dtype.kind == "f" and array.dtype != _default_dtype:
+        if not is_array(value):  # Python floats and lists follow the default dtype
+            array = array.astype(_default_dtype)
+    return array
