@@ -215,14 +215,10 @@ class Tensor:
     # ------------------------------------------------------------------ dtype and device
     def to(self, device=None, dtype=None):
         """A copy on another device ('cpu', 'cuda') and/or of another dtype."""
-        data = self.data
-        if device is not None:
-            data = backend.to_device(data, device)
-        if dtype is not None:
-            data = data.astype(dtype)
-        if data is self.data:
+        same_device = device is None or backend.device_of(self.data) == str(device)
+        if same_device and (dtype is None or self.dtype == dtype):
             return self
-        return _functional().as_differentiable_copy(self, data)
+        return _functional().to(self, device, dtype)
 
     def cpu(self):
         return self.to("cpu")
@@ -554,7 +550,7 @@ def _as_tensors(inputs):
         xp = backend.get_array_module(reference.data) if reference is not None else np
         dtype = None
         if reference is not None and isinstance(x, (int, float)) and not isinstance(x, bool):
-            if reference.dtype.kind == "f" or isinstance(x, int):
+            if reference.dtype.kind == "f" or (isinstance(x, int) and reference.dtype.kind in "iu"):
                 dtype = reference.dtype
         result.append(Tensor(backend.as_array(x, dtype=dtype, xp=xp)))
     return result

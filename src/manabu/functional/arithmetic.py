@@ -1,0 +1,242 @@
+"""Arithmetic (四則演算) and matrix product, with the one broadcasting adjoint they share.
+
+When NumPy broadcasts ``x`` of shape (3, 1) against (3, 4), the forward copies x along the
+second axis; the backward must add those copies' gradients back up: ``unbroadcast``.
+"""
+
+from manabu import backend
+from manabu.autograd import Function, Tensor
+
+
+def sum_to_shape(array, shape):
+    """Sum an array down to ``shape`` (the reverse of NumPy broadcasting)."""
+    extra = array.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and array.shape[i + extra] != 1
+    )
+    if axes:
+        array = array.sum(axis=axes, keepdims=True)
+    if extra:
+        array = array.reshape(shape)
+    return array
+
+
+class SumTo(Function):
+    """y = x summed down to ``shape``;  gx = broadcast_to(gy, x.shape)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        return sum_to_shape(x, self.shape)
+
+    def backward(self, gy):
+        return self.xp.broadcast_to(gy, self.x_shape)
+
+
+def unbroadcast(g, shape):
+    """The adjoint of broadcasting: sum gradient ``g`` back to the input's ``shape``.
+
+    Works on arrays (first-order backward) and on Tensors (create_graph=True)."""
+    if g.shape == tuple(shape):
+        return g
+    if isinstance(g, Tensor):
+        return SumTo.apply(g, shape=tuple(shape))
+    return sum_to_shape(g, tuple(shape))
+
+
+class Add(Function):
+    """y = a + b;  ga = gy,  gb = gy (each summed back over broadcast axes)"""
+
+    twice_differentiable = True
+
+    def forward(self, a, b):
+        self.shapes = (a.shape, b.shape)
+        return a + b
+
+    def backward(self, gy):
+        return unbroadcast(gy, self.shapes[0]), unbroadcast(gy, self.shapes[1])
+
+
+class Sub(Function):
+    """y = a - b;  ga = gy,  gb = -gy"""
+
+    twice_differentiable = True
+
+    def forward(self, a, b):
+        self.shapes = (a.shape, b.shape)
+        return a - b
+
+    def backward(self, gy):
+        ga = unbroadcast(gy, self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = unbroadcast(-gy, self.shapes[1]) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Mul(Function):
+    """y = a * b;  ga = gy * b,  gb = gy * a"""
+
+    twice_differentiable = True
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.saved
+        ga = unbroadcast(gy * b, a.shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(gy * a, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    """y = a / b;  ga = gy / b,  gb = -gy * a / b**2"""
+
+    twice_differentiable = True
+
+    def forward(self, a, b):
+        self.save_for_backward(a, b)
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.saved
+        ga = unbroadcast(gy / b, a.shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    """y = -x;  gx = -gy"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class PowConstant(Function):
+    """y = x ** c for a constant c;  gx = gy * c * x ** (c - 1)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x ** self.c
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy * self.c * x ** (self.c - 1)
+
+
+class Pow(Function):
+    """y = a ** b;  ga = gy * b * a ** (b - 1),  gb = gy * y * log(a)"""
+
+    twice_differentiable = True
+
+    def forward(self, a, b):
+        y = a ** b
+        self.save_for_backward(a, b, y)
+        return y
+
+    def backward(self, gy):
+        a, b, y = self.saved
+        ga = unbroadcast(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
+        gb = unbroadcast(gy * y * self.xp.log(a), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+class MatMul(Function):
+    """y = a @ b (batched, NumPy rules);  ga = gy @ b^T,  gb = a^T @ gy"""
+
+    twice_differentiable = True
+
+    def forward(self, a, b):
+        _check_matmul_shapes(a.shape, b.shape)
+        self.save_for_backward(a, b)
+        return a @ b
+
+    def backward(self, gy):
+        a, b = self.saved
+        xp = self.xp
+        # 1-D operands act as a row (a) or a column (b) vector, as in the forward
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        if a.ndim == 1:
+            gy = xp.expand_dims(gy, -2)
+        if b.ndim == 1:
+            gy = xp.expand_dims(gy, -1)
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = unbroadcast(gy @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if self.needs_input_grad[1]:
+            gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ gy, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+def _check_matmul_shapes(a_shape, b_shape):
+    if not a_shape or not b_shape:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got {a_shape} @ {b_shape}")
+    inner_a = a_shape[-1]
+    inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
+    if inner_a != inner_b:
+        raise ValueError(
+            f"matmul: shapes {a_shape} @ {b_shape} do not fit: the last axis of the left "
+            f"({inner_a}) must equal the {'only' if len(b_shape) == 1 else 'second-to-last'} "
+            f"axis of the right ({inner_b})"
+        )
+
+
+class Cast(Function):
+    """y = x moved to another device and/or dtype;  gx = gy moved back"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.source = (backend.device_of(x), x.dtype)
+        y = backend.to_device(x, self.device) if self.device is not None else x
+        return y.astype(self.dtype) if self.dtype is not None else y
+
+    def backward(self, gy):
+        device, dtype = self.source
+        if isinstance(gy, Tensor):
+            return gy.to(device=device, dtype=dtype)
+        return backend.to_device(gy, device).astype(dtype, copy=False)
+
+
+def add(a, b):
+    return Add.apply(a, b)
+
+
+def sub(a, b):
+    return Sub.apply(a, b)
+
+
+def mul(a, b):
+    return Mul.apply(a, b)
+
+
+def div(a, b):
+    return Div.apply(a, b)
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def pow(x, exponent):  # noqa: A001 - PyTorch's name (torch.pow)
+    """x ** exponent; a Python number as exponent uses the cheaper constant rule."""
+    if isinstance(exponent, (int, float)) and isinstance(x, Tensor):
+        return PowConstant.apply(x, c=exponent)
+    return Pow.apply(x, exponent)
+
+
+def matmul(a, b):
+    return MatMul.apply(a, b)
+
+
+def to(x, device=None, dtype=None):
+    """x on ``device`` ('cpu' / 'cuda') with ``dtype``; differentiable."""
+    return Cast.apply(x, device=device, dtype=dtype)

@@ -1,0 +1,244 @@
+"""Elementwise math: each output element depends on one input element, so each backward is
+the derivative of a scalar function, multiplied by the incoming gradient (chain rule)."""
+
+import math
+
+from manabu import backend
+from manabu.autograd import Function, Tensor
+from manabu.functional.arithmetic import unbroadcast
+
+
+class Exp(Function):
+    """y = exp(x);  gx = gy * y"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        y = self.xp.exp(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy * y
+
+
+class Log(Function):
+    """y = log(x);  gx = gy / x"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.log(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  gx = gy / (2 * y)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        y = self.xp.sqrt(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy / (2 * y)
+
+
+class Abs(Function):
+    """y = |x|;  gx = gy * sign(x)  (0 at x = 0)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.save_for_backward(self.xp.sign(x))
+        return self.xp.abs(x)
+
+    def backward(self, gy):
+        (sign_x,) = self.saved
+        return gy * sign_x
+
+
+class Sin(Function):
+    """y = sin(x);  gx = gy * cos(x)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.sin(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy * self.xp.cos(x)
+
+
+class Cos(Function):
+    """y = cos(x);  gx = -gy * sin(x)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return self.xp.cos(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return -gy * self.xp.sin(x)
+
+
+class Tanh(Function):
+    """y = tanh(x);  gx = gy * (1 - y**2)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        y = self.xp.tanh(x)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        return gy * (1 - y * y)
+
+
+class Erf(Function):
+    """y = erf(x) = 2/sqrt(pi) * integral_0^x exp(-t**2) dt;  gx = gy * 2/sqrt(pi) * exp(-x**2)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return backend.erf(x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        return gy * (2 / math.sqrt(math.pi)) * self.xp.exp(-(x * x))
+
+
+class Clip(Function):
+    """y = min(max(x, low), high);  gx = gy where low <= x <= high, else 0"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        xp = self.xp
+        inside = xp.ones(x.shape, dtype=bool)
+        if self.low is not None:
+            inside &= x >= self.low
+        if self.high is not None:
+            inside &= x <= self.high
+        self.save_for_backward(inside)
+        return xp.clip(x, self.low, self.high)
+
+    def backward(self, gy):
+        (inside,) = self.saved
+        return gy * inside
+
+
+class Where(Function):
+    """y = a where condition else b;  ga = gy where condition,  gb = gy elsewhere"""
+
+    twice_differentiable = True
+
+    def forward(self, a, b):
+        self.shapes = (a.shape, b.shape)
+        return self.xp.where(self.condition, a, b)
+
+    def backward(self, gy):
+        xp = self.xp
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = unbroadcast(xp.where(self.condition, gy, 0 * gy), self.shapes[0])
+        if self.needs_input_grad[1]:
+            gb = unbroadcast(xp.where(self.condition, 0 * gy, gy), self.shapes[1])
+        return ga, gb
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise;  the gradient goes to the larger (a on ties)
+
+    ``mode='min'`` gives the elementwise minimum with the same rule."""
+
+    twice_differentiable = True
+
+    def forward(self, a, b):
+        a_wins = a >= b if self.mode == "max" else a <= b
+        self.save_for_backward(a_wins.astype(a.dtype))  # 1.0 where a wins, else 0.0
+        self.shapes = (a.shape, b.shape)
+        return self.xp.where(a_wins, a, b)
+
+    def backward(self, gy):
+        (a_wins,) = self.saved
+        ga = unbroadcast(gy * a_wins, self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = unbroadcast(gy * (1 - a_wins), self.shapes[1]) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):  # noqa: A001 - NumPy's and PyTorch's name
+    return Abs.apply(x)
+
+
+def sin(x):
+    return Sin.apply(x)
+
+
+def cos(x):
+    return Cos.apply(x)
+
+
+def tanh(x):
+    return Tanh.apply(x)
+
+
+def erf(x):
+    return Erf.apply(x)
+
+
+def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+    """Limit values to [min, max]; either bound may be None."""
+    return Clip.apply(x, low=min, high=max)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002
+    return Clip.apply(x, low=min, high=max)
+
+
+def where(condition, a, b):
+    """a where ``condition`` (boolean, not differentiated) is true, else b."""
+    if isinstance(condition, Tensor):
+        condition = condition.data
+    return Where.apply(a, b, condition=condition)
+
+
+def maximum(a, b):
+    return Maximum.apply(a, b, mode="max")
+
+
+def minimum(a, b):
+    return Maximum.apply(a, b, mode="min")
+
+
+def sign(x):
+    """-1, 0 or 1 (not differentiable: its derivative is 0 almost everywhere)."""
+    data = x.data if isinstance(x, Tensor) else x
+    return Tensor(backend.get_array_module(data).sign(data))
