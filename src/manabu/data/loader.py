@@ -185,7 +185,7 @@ class DataLoader:
         return {
             "generator": self.generator.bit_generator.state,
             "epoch": self.epoch,
-            "batches_done": 0,
+            "batches_done": self._resume_at,  # 0 unless a loaded state is still pending
         }
 
     def load_state_dict(self, state):

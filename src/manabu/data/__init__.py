@@ -1,0 +1,42 @@
+"""manabu.data: datasets, mini-batch loading and the data sets used by lessons and tests.
+
+``TensorDataset(x, y)`` + ``DataLoader(dataset, batch_size=32, shuffle=True, seed=0)`` is the
+usual pair; ``manabu.data.datasets`` holds the loaders (digits, spiral, MNIST, ...).
+"""
+
+from manabu.data.dataset import Dataset, Subset, TensorDataset, random_split, train_val_split
+from manabu.data.datasets import (
+    ChecksumError,
+    DataNotFoundError,
+    linear_toy,
+    load_digits,
+    load_digits_split,
+    load_fashion_mnist,
+    load_mnist,
+    load_mnist_10k,
+    noisy_sine,
+    spiral,
+    xor,
+)
+from manabu.data.loader import DataLoader, default_collate
+
+__all__ = [
+    "ChecksumError",
+    "DataLoader",
+    "DataNotFoundError",
+    "Dataset",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "linear_toy",
+    "load_digits",
+    "load_digits_split",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_mnist_10k",
+    "noisy_sine",
+    "random_split",
+    "spiral",
+    "train_val_split",
+    "xor",
+]

@@ -1,0 +1,128 @@
+"""The data cache: where data files live, how they are checked and fetched.
+
+Files live under ``root`` (an argument), else the ``MANABU_DATA`` environment variable,
+else ``~/.cache/manabu``, in one folder per data set (``mnist/``, ``fashion-mnist/``).
+Every known file is checked against its SHA-256. A download goes to a temporary file in the
+same folder, is checked, and only then renamed into place (an atomic ``os.replace``), so an
+interrupted download never leaves a half-written file under the real name.
+"""
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A data file is missing and could not be downloaded; the message says where to put it."""
+
+
+class ChecksumError(ValueError):
+    """A data file's SHA-256 differs from the known one (corrupt or truncated)."""
+
+
+def data_root(root=None):
+    """The cache folder: ``root``, else ``$MANABU_DATA``, else ``~/.cache/manabu``."""
+    if root is None:
+        root = os.environ.get("MANABU_DATA") or Path.home() / ".cache" / "manabu"
+    return Path(root).expanduser()
+
+
+def sha256sum(path, chunk_size=1 << 20):
+    """The SHA-256 of a file, as a hex string (read in 1 MiB chunks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_file(path, sha256):
+    """Raise ChecksumError unless ``path`` has the SHA-256 ``sha256`` (None skips the check)."""
+    if sha256 is None:
+        return
+    actual = sha256sum(path)
+    if actual != sha256:
+        raise ChecksumError(
+            f"{path}: SHA-256 mismatch (the file is corrupt or truncated): expected {sha256}, "
+            f"got {actual}; delete the file and load again to download a fresh copy"
+        )
+
+
+def fetch_url(url, path, timeout=60):
+    """Download ``url`` to ``path`` with urllib (no checks: see ``fetch_file``)."""
+    import urllib.request  # loaded on first use: keeps `import manabu` light
+
+    request = urllib.request.Request(url, headers={"User-Agent": "manabu"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        with open(path, "wb") as handle:
+            while True:
+                chunk = response.read(1 << 20)
+                if not chunk:
+                    break
+                handle.write(chunk)
+
+
+def fetch_file(name, folder, mirrors, sha256):
+    """Download ``name`` into ``folder`` from the first mirror that gives a good copy.
+
+    Returns the final path. Raises OSError listing each mirror's failure when none works.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    failures = []
+    for mirror in mirrors:
+        url = mirror + name
+        handle, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+        os.close(handle)
+        try:
+            fetch_url(url, temp_name)
+            verify_file(temp_name, sha256)
+            os.replace(temp_name, target)
+            return target
+        except Exception as error:  # URLError, timeouts, IncompleteRead, ChecksumError, ...
+            failures.append(f"{url}: {error}")
+        finally:
+            if os.path.exists(temp_name):
+                os.remove(temp_name)
+    raise OSError("; ".join(failures) or f"no mirror to download {name} from")
+
+
+def ensure_files(title, folder, checksums, mirrors, download=True):
+    """Make sure every file named in ``checksums`` is in ``folder``, checked; return their paths.
+
+    ``checksums`` maps file name to SHA-256 (None where no checksum is known). Missing files
+    are downloaded when ``download`` is true; otherwise, or when the download fails, a
+    DataNotFoundError names the files, the folder to put them in and their URLs.
+    """
+    folder = Path(folder)
+    paths = {name: folder / name for name in checksums}
+    missing = [name for name, path in paths.items() if not path.is_file()]
+    reason = "download=False"
+    for position, name in enumerate(missing):
+        if not download:
+            break
+        try:
+            fetch_file(name, folder, mirrors, checksums[name])
+        except OSError as error:
+            reason = f"the download failed ({error})"
+            missing = missing[position:]
+            break
+    else:
+        missing = []
+    if missing:
+        raise DataNotFoundError(_missing_message(title, folder, missing, mirrors, reason))
+    for name, path in paths.items():
+        verify_file(path, checksums[name])
+    return paths
+
+
+def _missing_message(title, folder, missing, mirrors, reason):
+    """The error text for missing files: which, where to put them, where to get them."""
+    urls = "\n".join(f"  {mirrors[0]}{name}" for name in missing) if mirrors else ""
+    return (
+        f"{title}: missing {', '.join(missing)} in {folder} ({reason}).\n"
+        f"Download the file(s) by hand and put them in {folder} "
+        f"(or set MANABU_DATA to a folder that holds {folder.name}/):\n{urls}"
+    )
