@@ -1,0 +1,220 @@
+"""Optimizer: the base class of every update rule (最適化アルゴリズム).
+
+An optimizer holds ``param_groups`` (lists of parameters, each group with its own
+hyper-parameters such as ``lr``) and ``state`` (per-parameter buffers such as a momentum
+velocity). ``step()`` reads ``p.grad`` and updates ``p.data`` in place; subclasses write
+only the rule for one parameter, in ``_update(p, g, state, group)``, as DeZero's
+``update_one`` does.
+
+``self.state`` is a dict keyed by the parameter object itself (a Tensor hashes by
+identity), never by ``id(p)``: an id can be reused once an object is garbage-collected.
+
+``state_dict()`` is plain data (NumPy arrays, numbers, lists) with parameters referred to
+by their position in ``param_groups`` order, as in PyTorch, so a checkpoint can be written
+as safetensors + JSON, without pickle.
+"""
+
+import numpy as np
+
+from manabu import backend
+from manabu.autograd import Tensor, enable_grad, no_grad
+
+# Hyper-parameters checked for every optimizer that has them: name -> (test, rule).
+_CHECKS = {
+    "lr": (lambda v: v >= 0, "must be >= 0"),
+    "eps": (lambda v: v >= 0, "must be >= 0"),
+    "weight_decay": (lambda v: v >= 0, "must be >= 0"),
+    "momentum": (lambda v: v >= 0, "must be >= 0"),
+    "dampening": (lambda v: 0 <= v <= 1, "must be in [0, 1]"),
+    "alpha": (lambda v: v >= 0, "must be >= 0"),
+    "rho": (lambda v: 0 <= v <= 1, "must be in [0, 1]"),
+    "lr_decay": (lambda v: v >= 0, "must be >= 0"),
+    "initial_accumulator_value": (lambda v: v >= 0, "must be >= 0"),
+}
+
+
+class Optimizer:
+    """Base class: ``Optimizer(params, defaults)``.
+
+    ``params`` is an iterable of parameters, or of dicts ``{"params": [...], "lr": ...}``
+    (parameter groups, each overriding some of ``defaults``), as in PyTorch.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.state = {}  # parameter -> dict of buffers, filled lazily by step()
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: params should be an iterable of parameters, got a "
+                "single Tensor; wrap it in a list: [p]"
+            )
+        groups = list(params)
+        if len(groups) == 0:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, group):
+        """Add a group of parameters, with hyper-parameters defaulting to ``defaults``."""
+        name = type(self).__name__
+        if not isinstance(group, dict):
+            raise TypeError(f"{name}: a parameter group must be a dict, got {type(group)}")
+        group = dict(group)
+        params = group.get("params")
+        if params is None:
+            raise ValueError(f"{name}: a parameter group needs a 'params' entry")
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name} can only optimize Tensors, got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{name} can't optimize a non-leaf Tensor (one made by an op)")
+        seen = {}  # keyed by the parameter: identity
+        for other in self.param_groups:
+            for p in other["params"]:
+                seen[p] = True
+        for p in params:
+            if p in seen:
+                raise ValueError(f"{name}: a parameter appears in more than one group")
+            seen[p] = True
+        group["params"] = params
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self._check_group(group)
+        self.param_groups.append(group)
+
+    def _check_group(self, group):
+        """ValueError naming the optimizer and the value for an invalid hyper-parameter."""
+        name = type(self).__name__
+        for key, (test, rule) in _CHECKS.items():
+            if key in group and not test(group[key]):
+                raise ValueError(f"{name}: invalid {key} {group[key]!r}: {rule}")
+        if "betas" in group:
+            betas = tuple(group["betas"])
+            if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+                raise ValueError(
+                    f"{name}: invalid betas {group['betas']!r}: need two values in [0, 1)"
+                )
+
+    def _parameters(self):
+        for group in self.param_groups:
+            yield from group["params"]
+
+    # ------------------------------------------------------------------ the update
+    def zero_grad(self, set_to_none=True):
+        """Forget the gradients: ``p.grad = None`` (or fill them with zeros in place)."""
+        for p in self._parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data[...] = 0
+
+    def step(self, closure=None):
+        """One update of every parameter that has a gradient; returns ``closure()``'s loss.
+
+        ``closure`` (optional) recomputes the loss and its gradients, as in PyTorch.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state.get(p)
+                    if state is None:
+                        state = self.state[p] = {}
+                    self._update(p, p.grad.data, state, group)
+        return loss
+
+    def _update(self, p, g, state, group):
+        """Update ``p.data`` in place from its gradient array ``g`` (never write into g)."""
+        raise NotImplementedError(f"{type(self).__name__} must define _update")
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self):
+        """The optimizer as plain data: ``{"state": {index: {...}}, "param_groups": [...]}``.
+
+        Parameters are numbered 0, 1, ... in ``param_groups`` order; buffers are copied to
+        NumPy arrays, so the dict does not change when training goes on.
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index[p] = len(index)
+                packed["params"].append(index[p])
+            groups.append(packed)
+        state = {}
+        for p, buffers in self.state.items():
+            state[index[p]] = {k: _to_plain(v) for k, v in buffers.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Resume from ``state_dict()`` (also from its JSON round trip: str keys, lists)."""
+        name = type(self).__name__
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"{name}.load_state_dict: {len(saved_groups)} parameter groups saved, "
+                f"this optimizer has {len(self.param_groups)}"
+            )
+        params = []
+        for saved, group in zip(saved_groups, self.param_groups):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"{name}.load_state_dict: a saved group has {len(saved['params'])} "
+                    f"parameters, the matching group here has {len(group['params'])}"
+                )
+            params.extend(group["params"])
+        for saved, group in zip(saved_groups, self.param_groups):
+            for key, value in saved.items():
+                if key == "params":
+                    continue
+                if isinstance(self.defaults.get(key), tuple):
+                    value = tuple(value)  # JSON turns tuples (betas) into lists
+                group[key] = value
+            self._check_group(group)
+        self.state = {}
+        for key, buffers in state_dict["state"].items():
+            p = params[int(key)]
+            self.state[p] = {k: _from_plain(v, p) for k, v in buffers.items()}
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _to_plain(value):
+    """A buffer as a NumPy copy; numbers stay numbers."""
+    if backend.is_array(value):
+        return backend.to_device(value, "cpu").copy()
+    return value
+
+
+def _from_plain(value, p):
+    """A saved buffer back on p's device, in p's floating dtype; numbers stay numbers."""
+    if backend.is_array(value):
+        value = backend.to_device(value, "cpu")
+    if isinstance(value, (list, tuple, np.ndarray)):
+        array = np.array(value, dtype=p.dtype)  # a copy: the checkpoint stays untouched
+        return backend.to_device(array, backend.device_of(p.data))
+    return value
+
+
+def zeros_like(array):
+    """A zero buffer of the array's shape, dtype and device (NumPy or CuPy)."""
+    return backend.get_array_module(array).zeros_like(array)
