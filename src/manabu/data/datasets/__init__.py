@@ -4,6 +4,7 @@ Every loader returns NumPy arrays ``(x, y)`` (features in the default float dtyp
 labels int64); wrap them in ``TensorDataset(x, y)`` to feed a ``DataLoader``.
 """
 
+from manabu.data.datasets.catalog import CLASSIFICATION_SETS, Split, load_classification
 from manabu.data.datasets.digits import load_digits, load_digits_split
 from manabu.data.datasets.download import ChecksumError, DataNotFoundError, data_root
 from manabu.data.datasets.idx import read_idx
@@ -19,6 +20,9 @@ from manabu.data.datasets.spiral import spiral
 from manabu.data.datasets.xor import xor
 
 __all__ = [
+    "CLASSIFICATION_SETS",
+    "Split",
+    "load_classification",
     "ChecksumError",
     "DataNotFoundError",
     "FASHION_MNIST_CLASSES",

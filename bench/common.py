@@ -1,0 +1,51 @@
+"""Shared set-up for the benchmarks: data, thread counts, copying weights into PyTorch."""
+
+import os
+
+import numpy as np
+
+from manabu.data.datasets import load_mnist_10k
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
+
+
+def blas_threads():
+    """Threads NumPy's BLAS uses (PyTorch is given the same number)."""
+    from threadpoolctl import threadpool_info
+
+    counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    return max(counts) if counts else 1
+
+
+def blas_kernel():
+    from threadpoolctl import threadpool_info
+
+    for info in threadpool_info():
+        if info["user_api"] == "blas":
+            return f"{info['internal_api']} {info.get('version')} ({info.get('architecture')})"
+    return "unknown"
+
+
+def mnist_train(flatten, limit=None):
+    """The mnist-10k training part (8,000 images), float32."""
+    os.environ.setdefault("MANABU_DATA", SHARED_DATA)
+    (x, y), _ = load_mnist_10k(flatten=flatten)
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    return x.astype(np.float32), y
+
+
+def batches(x, y, batch_size, seed=0):
+    """A fixed shuffled list of (x, y) mini-batches, the same for both libraries."""
+    order = np.random.default_rng(seed).permutation(len(x))
+    return [(np.ascontiguousarray(x[order[i:i + batch_size]]), y[order[i:i + batch_size]])
+            for i in range(0, len(x), batch_size)]
+
+
+def copy_into_torch(manabu_model, torch_model):
+    """Copy weights by name: both libraries name and shape them alike."""
+    import torch
+
+    state = {k: torch.from_numpy(np.array(v)) for k, v in manabu_model.state_dict().items()}
+    torch_model.load_state_dict(state)

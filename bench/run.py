@@ -1,0 +1,147 @@
+"""`make bench`: every workload in manabu and PyTorch, side by side, in one run.
+
+    python -m bench.run            # full run, writes bench/RESULTS.md
+    python -m bench.run --quick    # a few seconds: checks the suite still runs and agrees
+    python -m bench.run --only B1,B5
+
+Each workload alternates manabu and PyTorch (A B A B ...) after a warm-up and reports
+min / median / max seconds per side and the median of the pairwise ratios.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+from bench.common import REPO, blas_kernel, blas_threads
+from bench.harness import compare
+
+# name -> (module, description, target ratio, loss tolerance)
+WORKLOADS = {
+    "B1": ("bench.b1_mlp", "MLP 784-256-256-10, Adam, batch 128, 1 epoch mnist-10k", 1.1, 2e-2),
+    "B5": ("bench.b5_overhead", "4x4 add, forward + backward (us per op)", 1.0, 1e-6),
+}
+MEMORY_WORKLOADS = ("B1",)
+
+
+def _available(name):
+    module = WORKLOADS[name][0]
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def run_workload(name, quick, repeats):
+    module_name, description, target, tolerance = WORKLOADS[name]
+    setup = importlib.import_module(module_name).setup(quick=quick)
+    run_manabu, run_torch, flops = setup[:3]
+    result = compare(name, description, run_manabu, run_torch, repeats=repeats, flops=flops,
+                     target=target, loss_tolerance=tolerance)
+    if len(setup) > 3:  # per-op workloads report microseconds per op
+        ops = setup[3]
+        result.manabu_times = [t / ops * 1e6 for t in result.manabu_times]
+        result.torch_times = [t / ops * 1e6 for t in result.torch_times]
+        result.unit = "us/op"
+    return result
+
+
+def peak_memory(name, side, quick):
+    """Max RSS (MiB) of a fresh process that runs the workload on one side only."""
+    code = (
+        "import resource, sys, importlib\n"
+        f"setup = importlib.import_module({WORKLOADS[name][0]!r}).setup(quick={quick}, "
+        f"sides=({side!r},))\n"
+        f"run = setup[0] if {side!r} == 'manabu' else setup[1]\n"
+        "run()\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    )
+    if side == "manabu":  # measure manabu alone: keep PyTorch's libraries out of its process
+        code = "import sys\nsys.modules['torch'] = None\n" + code
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                         text=True, check=False)
+    if out.returncode != 0:
+        return None
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _row(r):
+    m, t = r.manabu_times, r.torch_times
+    fmt = (lambda v: f"{v:.1f}") if r.unit == "us/op" else (lambda v: f"{v:.3f}")
+    gflops = r.gflops(m)
+    return (f"| {r.name} | {r.description} | {fmt(min(m))} / {fmt(statistics.median(m))} / "
+            f"{fmt(max(m))} | {fmt(min(t))} / {fmt(statistics.median(t))} / {fmt(max(t))} | "
+            f"{r.unit} | **{r.ratio:.2f}** | {r.target} | "
+            f"{'yes' if r.losses_agree else 'NO'} ({r.manabu_loss:.4g} vs {r.torch_loss:.4g}) | "
+            f"{'' if gflops is None else f'{gflops:.0f}'} |")
+
+
+def machine_lines(threads):
+    import numpy
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return [f"- CPU: {cpu} ({os.cpu_count()} logical cores)",
+            f"- threads: {threads} (NumPy BLAS and torch.set_num_threads)",
+            f"- BLAS: {blas_kernel()}",
+            f"- Python {platform.python_version()}, NumPy {numpy.__version__}, "
+            f"PyTorch {torch.__version__}"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", default="", help="comma-separated workloads, e.g. B1,B5")
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--output", default=os.path.join(REPO, "bench", "RESULTS.md"))
+    args = parser.parse_args(argv)
+    import torch
+
+    threads = blas_threads()
+    torch.set_num_threads(threads)
+    names = [n for n in (args.only.split(",") if args.only else WORKLOADS) if _available(n)]
+    repeats = args.repeats or (2 if args.quick else 5)
+    header = ("| workload | what | manabu min / median / max | PyTorch min / median / max | unit"
+              " | ratio (median) | target | losses agree | manabu GFLOP/s |\n"
+              "|---|---|---|---|---|---|---|---|---|")
+    rows, results = [], []
+    for name in names:
+        result = run_workload(name, args.quick, repeats)
+        results.append(result)
+        rows.append(_row(result))
+        print(rows[-1], flush=True)
+    memory = []
+    if not args.no_memory:
+        for name in (n for n in MEMORY_WORKLOADS if n in names):
+            m, t = peak_memory(name, "manabu", args.quick), peak_memory(name, "torch", args.quick)
+            if m and t:
+                memory.append(f"| B6 ({name}) | peak RSS, MiB | {m:.0f} | {t:.0f} | **{m / t:.2f}** | 1.5 |")
+                print(memory[-1], flush=True)
+    lines = ["# Benchmark results (manabu vs PyTorch, CPU)", "",
+             "Command: `make bench` (`python -m bench.run" + (" --quick" if args.quick else "") + "`)",
+             ""] + machine_lines(threads) + ["", header] + rows
+    if memory:
+        lines += ["", "| memory | what | manabu | PyTorch | ratio | target |", "|---|---|---|---|---|---|"]
+        lines += memory
+    text = "\n".join(lines) + "\n"
+    print("\n" + text)
+    if not args.quick:
+        with open(args.output, "w") as f:
+            f.write(text)
+    summary = {r.name: {"ratio": r.ratio, "losses_agree": r.losses_agree} for r in results}
+    print(json.dumps(summary))
+    return 0 if all(r.losses_agree for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

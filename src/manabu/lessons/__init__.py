@@ -1,0 +1,31 @@
+"""Lessons: one runnable page per concept of the notes (`manabu lesson NAME`).
+
+Each lesson module has a docstring saying what it shows and the number to expect, and a
+``run(quick=False, out=...)`` that prints its headline numbers, saves its figure(s) in
+``out`` and returns the numbers as a dict. ``quick=True`` is a small run for tests.
+"""
+
+import importlib
+
+# name -> module; the list is written out so that grep finds every lesson
+LESSONS = {
+    "activations": "manabu.lessons.activations",
+}
+
+__all__ = ["LESSONS", "catalog", "run"]
+
+
+def _module(name):
+    if name not in LESSONS:
+        raise ValueError(f"unknown lesson {name!r}; `manabu lesson --list` shows them all")
+    return importlib.import_module(LESSONS[name])
+
+
+def catalog():
+    """(name, first line of the docstring) for every lesson."""
+    return [(name, (_module(name).__doc__ or "").strip().split("\n")[0]) for name in LESSONS]
+
+
+def run(name, quick=False, out="lessons-output"):
+    """Run lesson ``name``; returns its headline numbers."""
+    return _module(name).run(quick=quick, out=out)

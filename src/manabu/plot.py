@@ -1,0 +1,165 @@
+"""Figures for lessons and runs, written as PNG files (matplotlib's Agg backend: no display).
+
+matplotlib is imported when a figure is first drawn, so ``import manabu`` stays light.
+Every function saves the figure to ``path``, closes it, and returns ``path``.
+"""
+
+import os
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: works on servers and in CI without a display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    _pyplot().close(fig)
+    return path
+
+
+def training_curves(history, path, title=None):
+    """Loss (and accuracy, when measured) per epoch, training and validation side by side."""
+    plt = _pyplot()
+    metrics = [m for m in ("loss", "accuracy") if history[m]]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
+    epochs = history["epoch"]
+    for ax, metric in zip(axes[0], metrics):
+        ax.plot(epochs, history[metric], marker="o", label="train")
+        if history["val_" + metric]:
+            ax.plot(epochs, history["val_" + metric], marker="o", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def curves(series, path, xlabel="epoch", ylabel="loss", title=None, logy=False):
+    """Several named curves on one axis: ``series`` maps a label to a list of values."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, values in series.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def activation_functions(functions, path, x=None):
+    """Each activation and its derivative on the notes' grid, -5 to 5 in steps of 0.1.
+
+    ``functions`` maps a name to a pair (f, df) of NumPy functions.
+    """
+    plt = _pyplot()
+    x = np.arange(-5.0, 5.0, 0.1) if x is None else x
+    columns = 4
+    rows = -(-len(functions) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3 * rows), squeeze=False)
+    for ax, (name, (f, df)) in zip(axes.flat, functions.items()):
+        ax.plot(x, f(x), label="f(x)")
+        ax.plot(x, df(x), linestyle="--", label="f'(x)")
+        ax.set_title(name)
+        ax.axhline(0, color="gray", linewidth=0.5)
+        ax.axvline(0, color="gray", linewidth=0.5)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[len(functions):]:
+        ax.axis("off")
+    return _save(fig, path)
+
+
+def histograms(arrays, path, bins=30, title=None, value_range=None):
+    """One histogram per named array (weights or activations per layer)."""
+    plt = _pyplot()
+    n = len(arrays)
+    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3), squeeze=False)
+    for ax, (name, values) in zip(axes[0], arrays.items()):
+        ax.hist(np.asarray(values).ravel(), bins=bins, range=value_range)
+        ax.set_title(name, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def weight_histograms(model, path, bins=30):
+    """Histograms of every weight matrix/kernel of a model, one panel per parameter."""
+    arrays = {name: p.numpy() for name, p in model.named_parameters() if p.ndim > 1}
+    return histograms(arrays, path, bins=bins, title="weights per layer")
+
+
+def confusion_matrix(counts, path, class_names=None):
+    """A confusion matrix as a heat map with the counts written in."""
+    plt = _pyplot()
+    counts = np.asarray(counts)
+    k = counts.shape[0]
+    fig, ax = plt.subplots(figsize=(0.5 * k + 2.5, 0.5 * k + 2))
+    ax.imshow(counts, cmap="Blues")
+    names = class_names or [str(i) for i in range(k)]
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = counts.max() / 2 if counts.size else 0
+    for i in range(k):
+        for j in range(k):
+            color = "white" if counts[i, j] > threshold else "black"
+            ax.text(j, i, str(counts[i, j]), ha="center", va="center", color=color, fontsize=7)
+    return _save(fig, path)
+
+
+def image_grid(images, path, labels=None, columns=8, cmap="gray"):
+    """Images (N, H, W), (N, 1, H, W) or (N, 3, H, W) in a grid, with optional titles."""
+    plt = _pyplot()
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[1] in (1, 3):
+        images = images.transpose(0, 2, 3, 1)  # (N, H, W, C) for imshow
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    n = len(images)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.4 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i], cmap=cmap if images.ndim == 3 else None)
+            if labels is not None:
+                ax.set_title(str(labels[i]), fontsize=8)
+    return _save(fig, path)
+
+
+def heatmap(matrix, path, xlabels=None, ylabels=None, title=None, xlabel=None, ylabel=None):
+    """A matrix as an image (attention weights, filters) with optional tick labels."""
+    plt = _pyplot()
+    matrix = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(max(4, 0.35 * matrix.shape[1] + 2),
+                                    max(3, 0.35 * matrix.shape[0] + 1.5)))
+    image = ax.imshow(matrix, cmap="viridis", aspect="auto")
+    fig.colorbar(image, ax=ax)
+    if xlabels is not None:
+        ax.set_xticks(range(len(xlabels)), xlabels, rotation=90, fontsize=7)
+    if ylabels is not None:
+        ax.set_yticks(range(len(ylabels)), ylabels, fontsize=7)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)

@@ -1,0 +1,216 @@
+"""The training loop (学習ループ): fit, evaluate and predict, Keras-style, on manabu models.
+
+One step is the notes' recipe: forward, loss, backward (誤差逆伝播法), optimizer update.
+``fit`` adds what a real run needs: mini-batches, a progress bar, validation, metrics,
+callbacks, a stop with a clear error when the loss turns NaN, and exact resuming.
+"""
+
+import math
+import sys
+import time
+
+import numpy as np
+
+from manabu.autograd import Tensor, no_grad
+from manabu.data import DataLoader, Dataset, TensorDataset
+from manabu.train.history import History
+from manabu.train.state import load_training_state
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; training stopped before updating the weights."""
+
+
+class TrainingRun:
+    """What callbacks see: the model, optimizer, data, history and where training stands."""
+
+    def __init__(self, model, optimizer, loader, history):
+        self.model, self.optimizer, self.loader, self.history = model, optimizer, loader, history
+        self.scheduler = None  # set by the LRScheduler callback
+        self.epoch = 0
+        self.step = 0
+        self.stop_training = False
+
+
+def as_loader(data, batch_size=32, shuffle=False, seed=None):
+    """A DataLoader from a DataLoader, a Dataset, or an (x, y) pair of arrays/Tensors."""
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, (tuple, list)):
+        data = TensorDataset(*[d.numpy() if isinstance(d, Tensor) else d for d in data])
+    if not isinstance(data, Dataset):
+        raise TypeError(
+            f"expected a DataLoader, a Dataset or an (inputs, targets) pair, got {type(data).__name__}"
+        )
+    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+
+def _split_batch(batch):
+    if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+        raise ValueError("each batch must be (inputs, targets); got a single tensor")
+    return batch[0], batch[1]
+
+
+def _count_correct(output, target):
+    """Correct predictions in a batch, or None when the task is not classification."""
+    out, t = output.data, target.data
+    if t.dtype.kind not in "iu" or out.ndim < 2 or out.shape[:-1] != t.shape:
+        return None
+    return int((out.argmax(axis=-1) == t).sum())
+
+
+class _Averages:
+    """Running loss and accuracy over an epoch, weighted by batch size."""
+
+    def __init__(self):
+        self.loss_sum, self.correct, self.seen, self.labelled = 0.0, 0, 0, 0
+
+    def add(self, loss, output, target, with_accuracy):
+        n = len(target)
+        self.loss_sum += loss * n
+        self.seen += n
+        if with_accuracy:
+            correct = _count_correct(output, target)
+            if correct is not None:
+                self.correct += correct
+                self.labelled += target.size
+
+    def logs(self, prefix=""):
+        logs = {prefix + "loss": self.loss_sum / max(self.seen, 1)}
+        if self.labelled:
+            logs[prefix + "accuracy"] = self.correct / self.labelled
+        return logs
+
+
+def _progress_bar(total, desc, verbose):
+    from tqdm.auto import tqdm  # imported on use: `import manabu` stays light
+
+    show = verbose >= 1 and sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, unit="batch", disable=not show, leave=False,
+                dynamic_ncols=True)
+
+
+def _train_one_epoch(run, loss_fn, callbacks, with_accuracy, max_grad_norm, log_every_step,
+                     verbose, epochs):
+    model, optimizer = run.model, run.optimizer
+    averages = _Averages()
+    last_finite = None
+    bar = _progress_bar(len(run.loader), f"Epoch {run.epoch}/{epochs}", verbose)
+    for batch_in_epoch, batch in enumerate(run.loader, start=1):
+        inputs, targets = _split_batch(batch)
+        output = model(inputs)
+        loss = loss_fn(output, targets)
+        value = float(loss.data)
+        run.step += 1
+        if not math.isfinite(value):
+            bar.close()
+            raise NonFiniteLossError(
+                f"loss became {value} at epoch {run.epoch}, step {run.step} (batch "
+                f"{batch_in_epoch} of {len(run.loader)}); last finite loss: {last_finite}. "
+                "The weights were not updated with it. Lower the learning rate, clip "
+                "gradients (max_grad_norm=1.0), or check the data for NaN/inf."
+            )
+        last_finite = value
+        optimizer.zero_grad()
+        loss.backward()
+        if max_grad_norm is not None:
+            from manabu.optim import clip_grad_norm_
+
+            clip_grad_norm_(model.parameters(), max_grad_norm)
+        optimizer.step()
+        averages.add(value, output, targets, with_accuracy)
+        if log_every_step:
+            run.history.steps.append({"epoch": run.epoch, "step": run.step, "loss": value})
+        for callback in callbacks:
+            callback.on_step_end(run, value)
+        bar.update(1)
+        if batch_in_epoch % 10 == 0 or batch_in_epoch == len(run.loader):
+            bar.set_postfix(averages.logs(), refresh=False)
+    bar.close()
+    return averages.logs()
+
+
+def _format_logs(logs):
+    parts = []
+    for key, value in logs.items():
+        if key in ("epoch", "time"):
+            continue
+        parts.append(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}")
+    return " - ".join(parts)
+
+
+def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_size=32,
+        shuffle=True, seed=None, callbacks=(), metrics=("accuracy",), max_grad_norm=None,
+        log_every_step=False, resume_from=None, verbose=1):
+    """Train ``model`` and return its ``History``.
+
+    train_data / val_data: a DataLoader, a Dataset or an (inputs, targets) pair (batched
+    with ``batch_size``; the training data shuffled with ``seed``). ``metrics``: accuracy
+    is measured when the targets are class labels. ``resume_from``: a checkpoint written
+    by ``ModelCheckpoint``; training continues after the epoch it holds, exactly as if it
+    had never stopped. ``verbose``: 0 silent, 1 progress bar and one line per epoch.
+    """
+    loader = as_loader(train_data, batch_size, shuffle=shuffle, seed=seed)
+    val_loader = as_loader(val_data, batch_size) if val_data is not None else None
+    history = History()
+    run = TrainingRun(model, optimizer, loader, history)
+    for callback in callbacks:
+        callback.on_train_begin(run)
+    start_epoch = 0
+    if resume_from is not None:
+        start_epoch = load_training_state(resume_from, model, optimizer, run.scheduler, loader,
+                                          history)
+        run.step = len(history.steps) if log_every_step else start_epoch * len(loader)
+    with_accuracy = "accuracy" in metrics
+    for epoch in range(start_epoch + 1, epochs + 1):
+        run.epoch = epoch
+        model.train()
+        for callback in callbacks:
+            callback.on_epoch_begin(run)
+        started = time.perf_counter()
+        logs = {"epoch": epoch}
+        logs.update(_train_one_epoch(run, loss_fn, callbacks, with_accuracy, max_grad_norm,
+                                     log_every_step, verbose, epochs))
+        if val_loader is not None:
+            logs.update(evaluate(model, loss_fn, val_loader, metrics=metrics, prefix="val_"))
+        logs["lr"] = optimizer.param_groups[0]["lr"]
+        logs["time"] = time.perf_counter() - started
+        history.epochs.append(logs)
+        for callback in callbacks:
+            callback.on_epoch_end(run, logs)
+        if verbose:
+            print(f"Epoch {epoch}/{epochs} - {logs['time']:.1f}s - {_format_logs(logs)}", flush=True)
+        if run.stop_training:
+            break
+    for callback in callbacks:
+        callback.on_train_end(run)
+    return history
+
+
+def evaluate(model, loss_fn, data, batch_size=256, metrics=("accuracy",), prefix=""):
+    """Mean loss (and accuracy for class labels) over ``data``, in eval mode, without a graph."""
+    loader = as_loader(data, batch_size)
+    was_training = model.training
+    model.eval()
+    averages = _Averages()
+    with no_grad():
+        for batch in loader:
+            inputs, targets = _split_batch(batch)
+            output = model(inputs)
+            averages.add(float(loss_fn(output, targets).data), output, targets,
+                         "accuracy" in metrics)
+    model.train(was_training)
+    return averages.logs(prefix)
+
+
+def predict(model, inputs, batch_size=256):
+    """The model's outputs for ``inputs`` (an array or Tensor), as one NumPy array."""
+    data = inputs.numpy() if isinstance(inputs, Tensor) else np.asarray(inputs)
+    was_training = model.training
+    model.eval()
+    outputs = []
+    with no_grad():
+        for start in range(0, len(data), batch_size):
+            outputs.append(model(Tensor(data[start:start + batch_size])).numpy())
+    model.train(was_training)
+    return np.concatenate(outputs) if outputs else np.empty((0,))
