@@ -53,7 +53,7 @@ def write_arrays(path, arrays, metadata=None):
     """Write a dict of NumPy arrays as safetensors (atomically), with JSON metadata."""
     from safetensors.numpy import save_file
 
-    contiguous = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    contiguous = {k: np.asarray(v, order="C") for k, v in arrays.items()}  # keeps 0-d shapes
     header = {"manabu": json.dumps(metadata or {})}
     _atomic_write(path, lambda temporary: save_file(contiguous, temporary, metadata=header))
 
