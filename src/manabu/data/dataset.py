@@ -7,7 +7,7 @@ batch out of them in one indexing operation instead of one Python call per examp
 
 import numpy as np
 
-from manabu import backend
+from manabu import backend, random
 from manabu.autograd import Tensor
 
 
@@ -111,6 +111,8 @@ def _make_generator(seed=None, generator=None):
                 f"generator must be a np.random.Generator, got {type(generator).__name__}"
             )
         return generator
+    if seed is None:  # follow manabu.manual_seed, as PyTorch's loaders follow torch's seed
+        seed = int(random.get_generator().integers(2**63))
     return np.random.default_rng(seed)
 
 
