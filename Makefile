@@ -21,8 +21,10 @@ train: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# OPENBLAS_CORETYPE/L2_SIZE pin an old kernel on some machines; the benchmark lets NumPy
+# pick its best one (PyTorch uses its own kernels either way).
 bench: install
-	$(BIN)/python -m bench.run
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

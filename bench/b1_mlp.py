@@ -53,7 +53,7 @@ def setup(quick=False, sides=("manabu", "torch")):
             t_opt.zero_grad()
             loss.backward()
             t_opt.step()
-            total += float(loss)
+            total += loss.item()
         return total / len(t_data)
 
     multiply_adds = sum(a * b for a, b in zip(SIZES[:-1], SIZES[1:])) * len(x)

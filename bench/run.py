@@ -23,9 +23,11 @@ from bench.harness import compare
 # name -> (module, description, target ratio, loss tolerance)
 WORKLOADS = {
     "B1": ("bench.b1_mlp", "MLP 784-256-256-10, Adam, batch 128, 1 epoch mnist-10k", 1.1, 2e-2),
+    "B3": ("bench.b3_lstm_lm", "LSTM LM V=1000 E=128 H=256 T=35 N=20, SGD+clip, 1 epoch",
+           1.3, 1e-3),
     "B5": ("bench.b5_overhead", "4x4 add, forward + backward (us per op)", 1.0, 1e-6),
 }
-MEMORY_WORKLOADS = ("B1",)
+MEMORY_WORKLOADS = ("B1", "B2", "B3")
 
 
 def _available(name):
