@@ -1,0 +1,402 @@
+"""Activation functions (活性化関数): the non-linearities between layers, and the output
+activations (恒等関数, シグモイド関数, ソフトマックス関数).
+
+Elementwise activations are twice differentiable: their backward is written with operators
+and NumPy names that manabu.functional also provides, so ``create_graph=True`` works (a
+gradient penalty, a Hessian-vector product). Where the derivative needs the sigmoid or erf,
+which NumPy lacks, ``_sigmoid_any`` / ``_erf_any`` accept both arrays and Tensors.
+"""
+
+import math
+
+from manabu import backend
+from manabu.autograd import Function, Tensor
+from manabu.functional.arithmetic import unbroadcast
+from manabu.functional.elementwise import abs as _abs
+from manabu.functional.elementwise import clip, erf, tanh
+from manabu.functional.reduce import max as _max
+from manabu.functional.shape import reshape, split
+from manabu.random import get_generator
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_GELU_KAPPA = 0.044715
+
+
+def _stable_sigmoid(xp, z):
+    """1 / (1 + exp(-z)) without overflow: exp only ever sees -|z| <= 0."""
+    e = xp.exp(-xp.abs(z))
+    y = 1 / (1 + e)
+    return xp.where(z >= 0, y, e * y)
+
+
+def _sigmoid_any(z):
+    """sigmoid of an array (first-order backward) or of a Tensor (create_graph=True)."""
+    if isinstance(z, Tensor):
+        return Sigmoid.apply(z, temperature=1.0)
+    return _stable_sigmoid(backend.get_array_module(z), z)
+
+
+def _erf_any(z):
+    """erf of an array (first-order backward) or of a Tensor (create_graph=True)."""
+    if isinstance(z, Tensor):
+        return erf(z)
+    return backend.erf(z)
+
+
+class Step(Function):
+    """ステップ関数 (Heaviside): y = 1 if x > 0 else 0;  gx = 0 (flat almost everywhere)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        return (x > 0).astype(x.dtype)
+
+    def backward(self, gy):
+        return 0 * gy
+
+
+class Sigmoid(Function):
+    """シグモイド関数 with 温度 T: y = 1 / (1 + exp(-x / T));  gx = gy * y * (1 - y) / T"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        z = x / self.temperature if self.temperature != 1 else x
+        y = _stable_sigmoid(self.xp, z)
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        gx = gy * y * (1 - y)
+        return gx / self.temperature if self.temperature != 1 else gx
+
+
+class ReLU(Function):
+    """ReLU関数: y = max(0, x);  gx = gy where x > 0, else 0"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.save_for_backward((x > 0).astype(x.dtype))
+        return self.xp.maximum(x, 0)
+
+    def backward(self, gy):
+        (positive,) = self.saved
+        return gy * positive  # a new array: gy itself is never written to
+
+
+class LeakyReLU(Function):
+    """Leaky ReLU関数: y = x if x > 0 else slope * x;  gx = gy * (1 or slope)
+
+    Also the randomized ReLU (RReLU): then ``slope`` is an array of one slope per element."""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        scale = self.xp.where(x > 0, 1, self.slope).astype(x.dtype)
+        self.save_for_backward(scale)
+        return x * scale
+
+    def backward(self, gy):
+        (scale,) = self.saved
+        return gy * scale
+
+
+class PReLU(Function):
+    """Parametric ReLU: y = x if x > 0 else w * x, with a learnt slope w per channel;
+    gx = gy * (1 or w),  gw = sum of gy * x over the elements where x <= 0"""
+
+    twice_differentiable = True
+
+    def forward(self, x, w):
+        positive = x > 0
+        self.save_for_backward(x, w, positive)
+        return self.xp.where(positive, x, w * x)
+
+    def backward(self, gy):
+        x, w, positive = self.saved
+        xp = self.xp
+        gx = gw = None
+        if self.needs_input_grad[0]:
+            gx = gy * xp.where(positive, 1, w)
+        if self.needs_input_grad[1]:
+            gw = unbroadcast(gy * xp.where(positive, 0, x), w.shape)
+        return gx, gw
+
+
+class ELU(Function):
+    """ELU: y = x if x > 0 else alpha * (exp(x) - 1);  gx = gy * (1 or y + alpha)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        positive = x > 0
+        negative_part = self.alpha * self.xp.expm1(self.xp.minimum(x, 0))
+        y = self.xp.where(positive, x, negative_part)
+        self.save_for_backward(y, positive)
+        return y
+
+    def backward(self, gy):
+        y, positive = self.saved
+        return gy * self.xp.where(positive, 1, y + self.alpha)
+
+
+class Softplus(Function):
+    """y = log(1 + exp(beta * x)) / beta (and y = x where beta * x > threshold);
+    gx = gy * sigmoid(beta * x) (1 past the threshold)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        xp = self.xp
+        z = self.beta * x
+        linear = z > self.threshold
+        y = (xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))) / self.beta
+        self.save_for_backward(x, linear)
+        return xp.where(linear, x, y)
+
+    def backward(self, gy):
+        x, linear = self.saved
+        return gy * self.xp.where(linear, 1, _sigmoid_any(self.beta * x))
+
+
+class GELU(Function):
+    """GELU: y = x * Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2;
+    gx = gy * (Phi(x) + x * phi(x)), phi(x) = exp(-x**2 / 2) / sqrt(2 pi).
+
+    approximate='tanh': y = x (1 + tanh(u)) / 2, u = sqrt(2/pi) (x + 0.044715 x**3);
+    gx = gy * ((1 + tanh u) / 2 + x (1 - tanh(u)**2) u' / 2)."""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        if self.approximate == "tanh":
+            u = _SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x)
+            return 0.5 * x * (1 + self.xp.tanh(u))
+        return 0.5 * x * (1 + backend.erf(x * (1 / math.sqrt(2.0))))
+
+    def backward(self, gy):
+        (x,) = self.saved
+        xp = self.xp
+        if self.approximate == "tanh":
+            t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x))
+            du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * x * x)
+            return gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
+        cdf = 0.5 * (1 + _erf_any(x * (1 / math.sqrt(2.0))))
+        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
+        return gy * (cdf + x * pdf)
+
+
+class SiLU(Function):
+    """SiLU / Swish: y = x * sigmoid(beta * x);  gx = gy * s * (1 + beta * x * (1 - s)),
+    s = sigmoid(beta * x)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return x * _stable_sigmoid(self.xp, self.beta * x)
+
+    def backward(self, gy):
+        (x,) = self.saved
+        s = _sigmoid_any(self.beta * x)
+        return gy * s * (1 + self.beta * x * (1 - s))
+
+
+class Softmax(Function):
+    """ソフトマックス関数 with 温度 T: y = exp(x / T) / sum(exp(x / T)) along ``axis``,
+    computed after subtracting the max (same result, no overflow);
+    gx = y * (gy - sum(gy * y)) / T"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        z = x - x.max(axis=self.axis, keepdims=True)
+        if self.temperature != 1:
+            z /= self.temperature
+        self.xp.exp(z, out=z)
+        z /= z.sum(axis=self.axis, keepdims=True)
+        self.save_for_backward(z)
+        return z
+
+    def backward(self, gy):
+        (y,) = self.saved
+        gx = y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
+        return gx / self.temperature if self.temperature != 1 else gx
+
+
+class LogSoftmax(Function):
+    """y = log softmax(x / T) = z - log(sum(exp(z))), z = (x - max(x)) / T;
+    gx = (gy - softmax * sum(gy)) / T, softmax = exp(y)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        z = x - x.max(axis=self.axis, keepdims=True)
+        if self.temperature != 1:
+            z /= self.temperature
+        y = z - self.xp.log(self.xp.exp(z).sum(axis=self.axis, keepdims=True))
+        self.save_for_backward(y)
+        return y
+
+    def backward(self, gy):
+        (y,) = self.saved
+        gx = gy - self.xp.exp(y) * gy.sum(axis=self.axis, keepdims=True)
+        return gx / self.temperature if self.temperature != 1 else gx
+
+
+def _check_temperature(name, temperature):
+    if not temperature > 0:
+        raise ValueError(f"{name}: temperature must be > 0, got {temperature}")
+
+
+def step(x):
+    """Heaviside step: 1.0 where x > 0, else 0.0 (its gradient is 0 everywhere)."""
+    return Step.apply(x)
+
+
+def identity(x):
+    """恒等関数: y = x (the output activation of regression); returns x itself."""
+    return x
+
+
+def sigmoid(x, temperature=1.0):
+    """1 / (1 + exp(-x / temperature)); stable for any x (no overflow at |x| = 1e4)."""
+    _check_temperature("sigmoid", temperature)
+    return Sigmoid.apply(x, temperature=temperature)
+
+
+def relu(x):
+    return ReLU.apply(x)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyReLU.apply(x, slope=negative_slope)
+
+
+def prelu(x, weight):
+    """Parametric ReLU; ``weight`` has shape (1,) or (C,), C = x.shape[1] (channel axis)."""
+    size = weight.size
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if weight.ndim != 1 or size not in (1, channels):
+        raise ValueError(
+            f"prelu: weight of shape {weight.shape} does not fit input {x.shape}: give 1 "
+            f"slope or {channels} (one per channel on axis 1), shape (1,) or ({channels},)"
+        )
+    if size > 1:
+        weight = reshape(weight, (1, size) + (1,) * (x.ndim - 2))  # (1, C, 1, ...)
+    return PReLU.apply(x, weight)
+
+
+def rrelu(x, lower=1 / 8, upper=1 / 3, training=False, generator=None):
+    """Randomized ReLU: training draws one slope per element from U(lower, upper) (the
+    same slopes serve backward); evaluation uses the fixed slope (lower + upper) / 2."""
+    if not 0 <= lower <= upper:
+        raise ValueError(f"rrelu: need 0 <= lower <= upper, got lower={lower}, upper={upper}")
+    if not training:
+        return LeakyReLU.apply(x, slope=(lower + upper) / 2)
+    if generator is None:
+        generator = get_generator()
+    data = x.data if isinstance(x, Tensor) else x
+    xp = backend.get_array_module(data)
+    slopes = xp.asarray(generator.uniform(lower, upper, size=data.shape).astype(data.dtype))
+    return LeakyReLU.apply(x, slope=slopes)
+
+
+def abs_rectification(x):
+    """Absolute value rectification: y = |x|;  gx = gy * sign(x)."""
+    return _abs(x)
+
+
+def elu(x, alpha=1.0):
+    return ELU.apply(x, alpha=alpha)
+
+
+def selu(x):
+    """SELU: scale * elu(x, alpha) with PyTorch's constants (self-normalising)."""
+    return SELU_SCALE * ELU.apply(x, alpha=SELU_ALPHA)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    return Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def gelu(x, approximate="none"):
+    """GELU (used by GPT and BERT); ``approximate`` is 'none' (exact, erf) or 'tanh'."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(x, approximate=approximate)
+
+
+def silu(x, beta=1.0):
+    """SiLU / Swish: x * sigmoid(beta * x) (beta=1 is PyTorch's silu)."""
+    return SiLU.apply(x, beta=beta)
+
+
+def swish(x, beta=1.0):
+    return SiLU.apply(x, beta=beta)
+
+
+def mish(x):
+    """Mish: x * tanh(softplus(x)) (a composition, so its gradient follows by the chain rule)."""
+    return x * tanh(softplus(x))
+
+
+def hard_sigmoid(x):
+    """PyTorch's hardsigmoid: relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1); gradient 1/6 on
+    [-3, 3], 0 outside. (Keras' older version used 0.2 x + 0.5 instead.)"""
+    return clip(x / 6 + 0.5, 0.0, 1.0)
+
+
+def hard_tanh(x, min_val=-1.0, max_val=1.0):
+    """clip(x, min_val, max_val)."""
+    return clip(x, min_val, max_val)
+
+
+def relu6(x):
+    """min(max(0, x), 6)."""
+    return clip(x, 0.0, 6.0)
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: split x in halves a, b along ``axis``; y = a * sigmoid(b)."""
+    if x.shape[axis] % 2:
+        raise ValueError(
+            f"glu: axis {axis} of input {x.shape} has odd size {x.shape[axis]}; it must split "
+            "into two equal halves"
+        )
+    a, b = split(x, 2, axis=axis)
+    return a * sigmoid(b)
+
+
+def maxout(x, pool_size, axis=1):
+    """Maxout: the max over consecutive groups of ``pool_size`` units along ``axis``.
+
+    (N, C) -> (N, C // pool_size); the gradient goes to each group's maximum (shared on ties).
+    """
+    axis = axis % x.ndim
+    size = x.shape[axis]
+    if pool_size < 1 or size % pool_size:
+        raise ValueError(
+            f"maxout: axis {axis} of input {x.shape} has {size} units, not a multiple of "
+            f"pool_size={pool_size}"
+        )
+    grouped = x.shape[:axis] + (size // pool_size, pool_size) + x.shape[axis + 1:]
+    return _max(reshape(x, grouped), axis=axis + 1)  # (..., C // pool, pool, ...) -> max
+
+
+def softmax(x, axis=-1, temperature=1.0):
+    """ソフトマックス関数 along ``axis``; a higher temperature flattens the distribution."""
+    _check_temperature("softmax", temperature)
+    return Softmax.apply(x, axis=axis, temperature=temperature)
+
+
+def log_softmax(x, axis=-1, temperature=1.0):
+    """log(softmax(x / temperature)) computed stably (never log of 0)."""
+    _check_temperature("log_softmax", temperature)
+    return LogSoftmax.apply(x, axis=axis, temperature=temperature)

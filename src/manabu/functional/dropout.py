@@ -1,0 +1,87 @@
+"""Dropout (ドロップアウト): randomly silence units while training, a regulariser against
+過学習 (overfitting). manabu uses inverted dropout: kept units are scaled by 1 / (1 - p) at
+training time, so evaluation is the identity and needs no rescaling.
+"""
+
+import math
+
+from manabu import backend
+from manabu.autograd import Function, Tensor
+from manabu.functional.activation import SELU_ALPHA, SELU_SCALE
+from manabu.random import get_generator
+
+
+class Dropout(Function):
+    """y = x * mask, mask = keep / (1 - p) with keep ~ Bernoulli(1 - p) per element;
+    gx = gy * mask (the same mask as the forward)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.save_for_backward(self.mask)
+        return x * self.mask
+
+    def backward(self, gy):
+        (mask,) = self.saved
+        return gy * mask
+
+
+class AlphaDropout(Function):
+    """Dropout for SELU networks: dropped units are set to the SELU saturation a' = -1.7581,
+    then an affine map keeps mean 0 and variance 1:
+        y = A * (x * keep + a' * (1 - keep)) + B;  gx = gy * A * keep"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        keep = self.keep.astype(x.dtype)  # 1.0 where the unit survives, else 0.0
+        self.save_for_backward(keep)
+        return self.a * (x * keep + self.saturation * (1 - keep)) + self.b
+
+    def backward(self, gy):
+        (keep,) = self.saved
+        return gy * (self.a * keep)
+
+
+def _check_p(name, p):
+    if not 0.0 <= p < 1.0:
+        raise ValueError(
+            f"{name}: p is the probability to drop a unit and must be in [0, 1), got {p}"
+        )
+
+
+def _keep_mask(x, p, generator):
+    """Boolean array: True for the units that survive (probability 1 - p each)."""
+    if generator is None:
+        generator = get_generator()
+    data = x.data if isinstance(x, Tensor) else x
+    xp = backend.get_array_module(data)
+    dtype = data.dtype if data.dtype.kind == "f" and data.dtype.itemsize >= 4 else "float64"
+    return xp.asarray(generator.random(data.shape, dtype=dtype) >= p)
+
+
+def dropout(x, p=0.5, training=True, generator=None):
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p).
+
+    Identity when ``training`` is False or p == 0. ``generator`` (np.random.Generator)
+    makes the masks repeatable; by default manabu's global one (manabu.manual_seed).
+    """
+    _check_p("dropout", p)
+    if not training or p == 0:
+        return x
+    keep = _keep_mask(x, p, generator)
+    mask = keep.astype(x.dtype) * (1 / (1 - p))  # 0 or 1/(1-p), in x's dtype
+    return Dropout.apply(x, mask=mask)
+
+
+def alpha_dropout(x, p=0.5, training=True, generator=None):
+    """Alpha dropout (Klambauer et al., 2017), the companion of selu: keeps a zero-mean,
+    unit-variance input at zero mean and unit variance. Identity when not training."""
+    _check_p("alpha_dropout", p)
+    if not training or p == 0:
+        return x
+    saturation = -SELU_SCALE * SELU_ALPHA  # selu's value at -infinity
+    a = 1 / math.sqrt((1 - p) * (1 + p * saturation * saturation))
+    b = -a * saturation * p
+    keep = _keep_mask(x, p, generator)
+    return AlphaDropout.apply(x, keep=keep, saturation=saturation, a=a, b=b)

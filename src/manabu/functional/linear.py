@@ -1,0 +1,58 @@
+"""The fully connected layer's op (全結合層 / Affine): y = x @ W^T + b.
+
+The weight is (out_features, in_features) as in PyTorch. Leading axes of x are flattened
+into one batch axis so that the forward and each gradient is a single matrix product (GEMM).
+"""
+
+from manabu.autograd import Function
+
+
+class Linear(Function):
+    """y = x @ W^T + b, x (..., in), W (out, in), b (out,);
+    gx = gy @ W,  gW = gy^T @ x,  gb = gy summed over the batch"""
+
+    twice_differentiable = True  # only @, .T, reshape and sum: they build a graph too
+
+    def forward(self, x, weight, bias=None):
+        self.save_for_backward(x, weight)
+        y = x.reshape(-1, x.shape[-1]) @ weight.T  # (M, out)
+        if bias is not None:
+            y += bias  # in place: y is a fresh array
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))  # (..., out)
+
+    def backward(self, gy):
+        x, weight = self.saved
+        gy2 = gy.reshape(-1, weight.shape[0])  # (M, out)
+        gx = gw = gb = None
+        if self.needs_input_grad[0]:
+            gx = (gy2 @ weight).reshape(x.shape)  # (M, in) -> (..., in)
+        if self.needs_input_grad[1]:
+            gw = gy2.T @ x.reshape(-1, x.shape[-1])  # (out, M) @ (M, in) = (out, in)
+        if len(self.needs_input_grad) == 2:
+            return gx, gw
+        if self.needs_input_grad[2]:
+            gb = gy2.sum(axis=0)  # (out,)
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    """Affine map y = x @ weight^T + bias for x (..., in_features),
+    weight (out_features, in_features), bias (out_features,) or None."""
+    if weight.ndim != 2:
+        raise ValueError(
+            f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}"
+        )
+    out_features, in_features = weight.shape
+    if x.ndim == 0 or x.shape[-1] != in_features:
+        raise ValueError(
+            f"linear: input {x.shape} does not match weight {weight.shape}: in_features is "
+            f"{in_features}, so the input's last axis must have size {in_features}"
+        )
+    if bias is None:
+        return Linear.apply(x, weight)
+    if bias.shape != (out_features,):
+        raise ValueError(
+            f"linear: bias {bias.shape} does not match weight {weight.shape}: it needs shape "
+            f"({out_features},)"
+        )
+    return Linear.apply(x, weight, bias)
