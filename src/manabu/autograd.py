@@ -1,4 +1,4 @@
-"""Automatic differentiation (自動微分): Tensor, Function and the backward graph walk.
+"""Automatic differentiation (自動微分): Function, the backward graph walk, grad modes.
 
 Every op is a ``Function`` with ``forward`` and ``backward`` side by side. Calling
 ``SomeOp.apply(x, y)`` runs ``forward`` on the raw arrays and, when a gradient is needed,
@@ -9,7 +9,9 @@ turns the gradient of its output into gradients of its inputs: 誤差逆伝播�
 Higher-order gradients: ops whose class sets ``twice_differentiable = True`` write their
 backward with ``self.xp`` and ``self.saved``. Under ``create_graph=True`` the walk hands them
 Tensors and swaps ``self.xp`` for ``manabu.functional`` (which offers the same names as
-NumPy), so the very same formula records a graph that can be differentiated again.
+NumPy), so the very same formula records a graph that can be differentiated again. A fused
+op without that flag still gives first-order gradients under ``create_graph=True``; only
+differentiating those gradients again raises (as in PyTorch).
 """
 
 import functools
@@ -18,6 +20,12 @@ import weakref
 import numpy as np
 
 from manabu import backend
+from manabu.tensor import Tensor, _functional, _raw, tensor
+
+__all__ = [
+    "Function", "Tensor", "enable_grad", "grad", "is_grad_enabled", "no_grad",
+    "run_backward", "tensor",
+]
 
 _grad_enabled = True
 
@@ -28,18 +36,24 @@ def is_grad_enabled():
 
 
 class _GradMode:
-    """Base of no_grad / enable_grad: a context manager that also decorates functions."""
+    """Base of no_grad / enable_grad: a context manager that also decorates functions,
+    written ``@no_grad()`` or ``@no_grad``."""
 
     enabled = True
 
+    def __new__(cls, func=None):
+        mode = super().__new__(cls)
+        mode._previous = []
+        return mode if func is None else mode(func)
+
     def __enter__(self):
         global _grad_enabled
-        self._previous = _grad_enabled
+        self._previous.append(_grad_enabled)
         _grad_enabled = self.enabled
 
     def __exit__(self, *exc):
         global _grad_enabled
-        _grad_enabled = self._previous
+        _grad_enabled = self._previous.pop()
         return False
 
     def __call__(self, func):
@@ -63,385 +77,6 @@ class enable_grad(_GradMode):
     enabled = True
 
 
-def _functional():
-    # Tensor's operators are ops of manabu.functional, which builds on this file; the
-    # import happens on first use, so the dependency still points one way at import time.
-    from manabu import functional
-
-    return functional
-
-
-class Tensor:
-    """An n-dimensional array that remembers how it was computed.
-
-    ``data`` is a NumPy (or CuPy) array; ``grad`` is a Tensor filled by ``backward()`` for
-    leaves that ``requires_grad``; ``creator`` is the Function that produced it (None for
-    leaves).
-    """
-
-    __array_ufunc__ = None  # ndarray + Tensor calls Tensor.__radd__, not NumPy's loop
-    __hash__ = object.__hash__  # hashable by identity although == is elementwise
-
-    def __init__(self, data, requires_grad=False, dtype=None, name=None):
-        if isinstance(data, Tensor):
-            data = data.data
-        if not backend.is_array(data) or (dtype is not None and data.dtype != dtype):
-            data = backend.as_array(data, dtype=dtype, xp=backend.get_array_module(data))
-        if requires_grad and data.dtype.kind != "f":
-            raise TypeError(
-                f"only floating tensors can require grad, got dtype {data.dtype}; "
-                "convert first, e.g. tensor(x, dtype=np.float32)"
-            )
-        self.data = data
-        self.grad = None
-        self.requires_grad = requires_grad
-        self.creator = None
-        self.name = name
-        self._retains_grad = False
-
-    # ------------------------------------------------------------------ array facts
-    @property
-    def shape(self):
-        return self.data.shape
-
-    @property
-    def ndim(self):
-        return self.data.ndim
-
-    @property
-    def size(self):
-        return self.data.size
-
-    @property
-    def dtype(self):
-        return self.data.dtype
-
-    @property
-    def device(self):
-        return backend.device_of(self.data)
-
-    @property
-    def is_leaf(self):
-        return self.creator is None
-
-    def __len__(self):
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
-
-    def __repr__(self):
-        body = np.array2string(backend.to_device(self.data, "cpu"), separator=", ", prefix="tensor(")
-        extra = ""
-        if self.creator is not None:
-            extra = f", grad_fn={type(self.creator).__name__}"
-        elif self.requires_grad:
-            extra = ", requires_grad=True"
-        return f"tensor({body}, dtype={self.dtype}{extra})"
-
-    def __bool__(self):
-        if self.size != 1:
-            raise ValueError(
-                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
-                "use .any() or .all()"
-            )
-        return bool(self.data)
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        return int(self.data)
-
-    def item(self):
-        """The single value of a one-element tensor, as a Python number."""
-        if self.size != 1:
-            raise ValueError(f"item(): tensor of shape {self.shape} has {self.size} elements, not 1")
-        return self.data.item()
-
-    def numpy(self):
-        """The values as a NumPy array (a copy from the GPU; shared memory on the CPU)."""
-        return backend.to_device(self.data, "cpu")
-
-    def tolist(self):
-        return self.numpy().tolist()
-
-    def any(self):
-        return Tensor(self.data.any())
-
-    def all(self):
-        return Tensor(self.data.all())
-
-    # ------------------------------------------------------------------ graph control
-    def requires_grad_(self, requires_grad=True):
-        """Start (or stop) tracking operations on this leaf; returns self."""
-        if requires_grad and self.dtype.kind != "f":
-            raise TypeError(f"only floating tensors can require grad, got dtype {self.dtype}")
-        self.requires_grad = requires_grad
-        return self
-
-    def detach(self):
-        """The same values cut from the graph (shares memory)."""
-        return Tensor(self.data)
-
-    def retain_grad(self):
-        """Keep ``.grad`` on this non-leaf tensor after backward."""
-        self._retains_grad = True
-        return self
-
-    def backward(self, gradient=None, retain_graph=False, create_graph=False):
-        """Backpropagate from this tensor, accumulating into ``.grad`` of the leaves.
-
-        ``gradient`` is dL/d(self); it may be omitted for a one-element tensor (a loss).
-        ``retain_graph=True`` keeps the graph for another backward; ``create_graph=True``
-        records the backward itself so the gradients can be differentiated again.
-        """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward(): this tensor does not require grad and has no graph; "
-                "did you create the inputs with requires_grad=True, or run inside no_grad()?"
-            )
-        if gradient is None:
-            if self.size != 1:
-                raise RuntimeError(
-                    f"backward(): gradient can be omitted only for a one-element output, "
-                    f"this one has shape {self.shape}; pass gradient=ones of that shape"
-                )
-            gradient = self.data * 0 + 1  # ones of the right dtype and device
-        run_backward([self], [gradient], retain_graph or create_graph, create_graph)
-
-    # ------------------------------------------------------------------ dtype and device
-    def to(self, device=None, dtype=None):
-        """A copy on another device ('cpu', 'cuda') and/or of another dtype."""
-        same_device = device is None or backend.device_of(self.data) == str(device)
-        if same_device and (dtype is None or self.dtype == dtype):
-            return self
-        return _functional().to(self, device, dtype)
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self):
-        return self.to("cuda")
-
-    def astype(self, dtype):
-        return self.to(dtype=dtype)
-
-    def float(self):
-        return self.to(dtype=np.float32)
-
-    def double(self):
-        return self.to(dtype=np.float64)
-
-    # ------------------------------------------------------------------ arithmetic
-    def __add__(self, other):
-        return _functional().add(self, other)
-
-    def __radd__(self, other):
-        return _functional().add(other, self)
-
-    def __sub__(self, other):
-        return _functional().sub(self, other)
-
-    def __rsub__(self, other):
-        return _functional().sub(other, self)
-
-    def __mul__(self, other):
-        return _functional().mul(self, other)
-
-    def __rmul__(self, other):
-        return _functional().mul(other, self)
-
-    def __truediv__(self, other):
-        return _functional().div(self, other)
-
-    def __rtruediv__(self, other):
-        return _functional().div(other, self)
-
-    def __pow__(self, other):
-        return _functional().pow(self, other)
-
-    def __rpow__(self, other):
-        return _functional().pow(other, self)
-
-    def __matmul__(self, other):
-        return _functional().matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _functional().matmul(other, self)
-
-    def __neg__(self):
-        return _functional().neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _functional().abs(self)
-
-    # comparisons are not differentiable: they return boolean tensors
-    def __eq__(self, other):
-        return Tensor(self.data == _raw(other))
-
-    def __ne__(self, other):
-        return Tensor(self.data != _raw(other))
-
-    def __lt__(self, other):
-        return Tensor(self.data < _raw(other))
-
-    def __le__(self, other):
-        return Tensor(self.data <= _raw(other))
-
-    def __gt__(self, other):
-        return Tensor(self.data > _raw(other))
-
-    def __ge__(self, other):
-        return Tensor(self.data >= _raw(other))
-
-    # ------------------------------------------------------------------ shape
-    def __getitem__(self, index):
-        return _functional().getitem(self, index)
-
-    def reshape(self, *shape):
-        return _functional().reshape(self, _shape_args(shape))
-
-    def view(self, *shape):
-        return _functional().reshape(self, _shape_args(shape))
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return _functional().flatten(self, start_dim, end_dim)
-
-    def transpose(self, *axes):
-        """Reverse the axes, or give a full permutation, or swap two axes as PyTorch does."""
-        if len(axes) == 2 and self.ndim != 2:
-            return _functional().swapaxes(self, axes[0], axes[1])
-        return _functional().transpose(self, _shape_args(axes) or None)
-
-    def permute(self, *axes):
-        return _functional().transpose(self, _shape_args(axes))
-
-    def swapaxes(self, axis1, axis2):
-        return _functional().swapaxes(self, axis1, axis2)
-
-    @property
-    def T(self):
-        return _functional().transpose(self, None)
-
-    @property
-    def mT(self):
-        return _functional().swapaxes(self, -1, -2)
-
-    def squeeze(self, axis=None):
-        return _functional().squeeze(self, axis)
-
-    def unsqueeze(self, axis):
-        return _functional().expand_dims(self, axis)
-
-    def expand(self, *shape):
-        return _functional().broadcast_to(self, _shape_args(shape))
-
-    def broadcast_to(self, shape):
-        return _functional().broadcast_to(self, shape)
-
-    # ------------------------------------------------------------------ reductions
-    def sum(self, axis=None, keepdims=False):
-        return _functional().sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _functional().mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _functional().max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _functional().min(self, axis, keepdims)
-
-    def argmax(self, axis=None, keepdims=False):
-        return _functional().argmax(self, axis, keepdims)
-
-    def argmin(self, axis=None, keepdims=False):
-        return _functional().argmin(self, axis, keepdims)
-
-    def var(self, axis=None, keepdims=False, ddof=0):
-        return _functional().var(self, axis, keepdims, ddof)
-
-    def std(self, axis=None, keepdims=False, ddof=0):
-        return _functional().std(self, axis, keepdims, ddof)
-
-    def logsumexp(self, axis=None, keepdims=False):
-        return _functional().logsumexp(self, axis, keepdims)
-
-    # ------------------------------------------------------------------ elementwise
-    def exp(self):
-        return _functional().exp(self)
-
-    def log(self):
-        return _functional().log(self)
-
-    def sqrt(self):
-        return _functional().sqrt(self)
-
-    def abs(self):
-        return _functional().abs(self)
-
-    def sin(self):
-        return _functional().sin(self)
-
-    def cos(self):
-        return _functional().cos(self)
-
-    def tanh(self):
-        return _functional().tanh(self)
-
-    def sigmoid(self):
-        return _functional().sigmoid(self)
-
-    def relu(self):
-        return _functional().relu(self)
-
-    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-        return _functional().clip(self, min, max)
-
-    def clamp(self, min=None, max=None):  # noqa: A002
-        return _functional().clip(self, min, max)
-
-    def maximum(self, other):
-        return _functional().maximum(self, other)
-
-    def minimum(self, other):
-        return _functional().minimum(self, other)
-
-    def softmax(self, axis=-1):
-        return _functional().softmax(self, axis)
-
-    def log_softmax(self, axis=-1):
-        return _functional().log_softmax(self, axis)
-
-
-def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
-
-
-def _shape_args(args):
-    """Accept both reshape(2, 3) and reshape((2, 3))."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)
-
-
-def tensor(data, dtype=None, requires_grad=False):
-    """A new leaf Tensor holding a copy of ``data`` (floats get the default dtype)."""
-    if isinstance(data, Tensor):
-        data = data.data
-    xp = backend.get_array_module(data)
-    array = backend.as_array(data, dtype=dtype, xp=xp)
-    if array is data:
-        array = array.copy()
-    return Tensor(array, requires_grad=requires_grad)
-
-
 class Function:
     """One differentiable operation: ``forward`` on arrays, ``backward`` on gradients.
 
@@ -452,11 +87,11 @@ class Function:
     """
 
     twice_differentiable = False
+    _saved = ()
+    _graph_mode = False
 
     def __init__(self, **params):
         self.__dict__.update(params)
-        self._saved = ()
-        self._graph_mode = False
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -464,25 +99,39 @@ class Function:
         tensors = _as_tensors(inputs)
         xs = [t.data for t in tensors]
         fn.xp = backend.get_array_module(*xs)
+        needs_grad = _grad_enabled and any([t.requires_grad for t in tensors])
+        if needs_grad and len(xs) > 1:
+            xs = _distinct_arrays(tensors, xs)
         ys = fn.forward(*xs)
         single = not isinstance(ys, tuple)
         if single:
             ys = (ys,)
-        needs_grad = _grad_enabled and any(t.requires_grad for t in tensors)
+        if not needs_grad:  # fn is dropped here, with whatever forward saved
+            outputs = [Tensor(fn._as_array(y)) for y in ys]
+            return outputs[0] if single else tuple(outputs)
         outputs = []
         for y in ys:
-            out = Tensor(y)
-            if needs_grad and y.dtype.kind == "f":
+            out = Tensor(fn._as_array(y))
+            if out.data.dtype.kind == "f":
                 out.requires_grad = True
                 out.creator = fn
             outputs.append(out)
-        if needs_grad:
-            fn.inputs = tensors
-            fn.outputs = [weakref.ref(o) for o in outputs]
-            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
-        else:
-            fn._saved = ()  # nothing will call backward: free what forward kept
+        fn.inputs = tensors
+        fn.input_arrays = xs  # what forward saw: Function.saved maps them back to inputs
+        fn.outputs = [weakref.ref(o) for o in outputs]
+        fn.needs_input_grad = tuple([t.requires_grad for t in tensors])
+        if not single:
+            fn.output_meta = [(o.shape, o.dtype) for o in outputs]
         return outputs[0] if single else tuple(outputs)
+
+    def _as_array(self, y):
+        """NumPy returns a scalar, not a 0-d array, from a full reduction: make it an
+        array of the same dtype, and save that array if forward saved the scalar."""
+        if backend.is_array(y):
+            return y
+        array = self.xp.asarray(y)
+        self._saved = tuple(array if s is y else s for s in self._saved)
+        return array
 
     def forward(self, *xs):
         raise NotImplementedError
@@ -504,8 +153,8 @@ class Function:
     def _as_graph_tensor(self, value):
         if not backend.is_array(value):
             return value
-        for t in self.inputs:
-            if t.data is value:
+        for t, x in zip(self.inputs, self.input_arrays):
+            if x is value:
                 return t
         for ref in self.outputs:
             out = ref()
@@ -516,11 +165,7 @@ class Function:
     def _backward_with_graph(self, gys):
         """Run backward on Tensors so that it records a graph (create_graph=True)."""
         if not self.twice_differentiable:
-            raise RuntimeError(
-                f"{type(self).__name__} is a fused op with a first-order backward only; "
-                "it cannot be differentiated twice (create_graph=True). Build the same "
-                "computation from elementary ops if you need higher-order gradients."
-            )
+            return self._first_order_only(gys)
         array_module = self.xp
         self.xp, self._graph_mode = _functional(), True
         try:
@@ -529,31 +174,85 @@ class Function:
         finally:
             self.xp, self._graph_mode = array_module, False
 
+    def _first_order_only(self, gys):
+        """Gradients of a fused op under create_graph=True: right values, and a graph
+        node that raises if they are ever differentiated again."""
+        gxs = self.backward(*[_raw(g) for g in gys])
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
+        sources = list(gys) + list(self.inputs)
+        op = type(self).__name__
+        with enable_grad():
+            return tuple(None if gx is None else
+                         _FirstOrderOnly.apply(*sources, gradient=gx, op=op) for gx in gxs)
+
     def _release(self):
         self.inputs = None
+        self.input_arrays = None
         self._saved = ()
+
+
+class _FirstOrderOnly(Function):
+    """A gradient computed by a fused op's first-order backward: its values are right, but
+    it cannot be differentiated again."""
+
+    def forward(self, *sources):
+        return self.gradient
+
+    def backward(self, *gys):
+        raise RuntimeError(
+            f"{self.op} is a fused op with a first-order backward only; its gradient cannot "
+            "be differentiated again (create_graph=True, then a second backward or grad). "
+            "Build the same computation from elementary ops for higher-order gradients."
+        )
+
+
+def _distinct_arrays(tensors, xs):
+    """Different Tensors that share one array (x and x.detach()) give forward different
+    array objects (views), so each saved array maps back to the right Tensor."""
+    if len(xs) == 2:  # the common case, without a dict
+        if xs[0] is xs[1] and tensors[0] is not tensors[1]:
+            xs[1] = xs[1].view()
+        return xs
+    owners = {}
+    for i, (t, x) in enumerate(zip(tensors, xs)):
+        owner = owners.setdefault(id(x), t)
+        if owner is not t:
+            xs[i] = x.view()
+    return xs
 
 
 def _as_tensors(inputs):
     """Tensors for all inputs; Python numbers take the dtype of the tensors beside them."""
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            break
+    else:
+        return inputs  # the common case: all inputs are Tensors already
     reference = next((x for x in inputs if isinstance(x, Tensor)), None)
-    if reference is not None and all(isinstance(x, Tensor) for x in inputs):
-        return inputs
+    xp = backend.get_array_module(reference.data) if reference is not None else np
     result = []
     for x in inputs:
         if isinstance(x, Tensor):
             result.append(x)
-            continue
-        if backend.is_array(x):
+        elif backend.is_array(x):
             result.append(Tensor(x))
-            continue
-        xp = backend.get_array_module(reference.data) if reference is not None else np
-        dtype = None
-        if reference is not None and isinstance(x, (int, float)) and not isinstance(x, bool):
-            if reference.dtype.kind == "f" or (isinstance(x, int) and reference.dtype.kind in "iu"):
-                dtype = reference.dtype
-        result.append(Tensor(backend.as_array(x, dtype=dtype, xp=xp)))
+        else:
+            result.append(Tensor(backend.as_array(x, dtype=_scalar_dtype(x, reference), xp=xp)))
     return result
+
+
+def _scalar_dtype(x, reference):
+    """A Python (or NumPy) number beside a tensor takes the tensor's dtype when it fits
+    (``x * 2.0`` stays float32, ``i + 1`` stays int32), as in PyTorch."""
+    if reference is None or isinstance(x, (bool, np.bool_)):
+        return None
+    if not isinstance(x, (int, float, np.number)):
+        return None
+    is_integer = isinstance(x, (int, np.integer))
+    if reference.dtype.kind == "f" or (is_integer and reference.dtype.kind in "iu"):
+        return reference.dtype
+    return None
 
 
 def _topological_order(roots):
@@ -581,6 +280,17 @@ def _topological_order(roots):
     return order
 
 
+def _on_path_to(order, capture):
+    """Only the Functions through which a gradient can reach a captured tensor."""
+    useful = set()
+    for fn in reversed(order):  # producers before consumers
+        for t in fn.inputs:
+            if id(t) in capture or (t.creator is not None and id(t.creator) in useful):
+                useful.add(id(fn))
+                break
+    return [fn for fn in order if id(fn) in useful]
+
+
 def _accumulate(old, new):
     return new if old is None else old + new
 
@@ -594,17 +304,17 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
     """
     grads, keep_alive = {}, list(roots)  # ids stay valid while their tensors live
     for root, g in zip(roots, root_grads):
-        g = _raw(g) if not create_graph else (g if isinstance(g, Tensor) else Tensor(g))
-        if capture is not None and id(root) in capture:
-            capture[id(root)] = _accumulate(capture[id(root)], g)
-        grads[id(root)] = _accumulate(grads.get(id(root)), g)
-    for fn in _topological_order(roots):
+        _deliver(root, _root_grad(root, g, create_graph), grads, capture, create_graph)
+    order = _topological_order(roots)
+    if capture is not None:
+        order = _on_path_to(order, capture)
+    for fn in order:
         outputs = [ref() for ref in fn.outputs]
         gys = [grads.pop(id(o), None) if o is not None else None for o in outputs]
         if all(g is None for g in gys):
             continue
-        gys = [_zeros_for(o, fn, i, create_graph) if g is None else g for i, (o, g) in
-               enumerate(zip(outputs, gys))]
+        if len(gys) > 1:
+            gys = [_zeros_for(fn, i, create_graph) if g is None else g for i, g in enumerate(gys)]
         if create_graph:
             gxs = fn._backward_with_graph(gys)
         else:
@@ -614,15 +324,49 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
         for t, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
             if gx is None or not needed:
                 continue
-            if gx.shape != t.shape:
-                raise RuntimeError(
-                    f"{type(fn).__name__}.backward returned a gradient of shape {gx.shape} "
-                    f"for an input of shape {t.shape} (a bug in that op)"
-                )
+            gx = _checked(fn, t, gx, create_graph)
             keep_alive.append(t)
             _deliver(t, gx, grads, capture, create_graph)
         if not retain_graph:
             fn._release()
+
+
+def _root_grad(root, g, create_graph):
+    """The gradient given for a root, as an array (or a Tensor under create_graph) of the
+    root's shape and dtype."""
+    if not root.requires_grad:
+        raise RuntimeError(
+            f"backward: a tensor of shape {root.shape} does not require grad (it has no graph)"
+        )
+    array = _raw(g)
+    if not backend.is_array(array):
+        array = backend.as_array(array, xp=backend.get_array_module(root.data))
+    if array.shape != root.shape:
+        raise RuntimeError(
+            f"backward: the gradient has shape {array.shape} but the tensor has shape "
+            f"{root.shape}; pass a gradient of the tensor's shape"
+        )
+    if not create_graph:
+        return array.astype(root.dtype, copy=False)
+    g = g if isinstance(g, Tensor) else Tensor(array)
+    return g if g.dtype == root.dtype else g.to(dtype=root.dtype)
+
+
+def _checked(fn, t, gx, create_graph):
+    """A gradient from fn's backward for its input t: right shape (else it is a bug in
+    fn), cast to t's dtype (a float64 weight makes float64 gradients for float32 input)."""
+    if create_graph and not isinstance(gx, Tensor):
+        gx = Tensor(gx)
+    elif not create_graph and not backend.is_array(gx):
+        gx = fn.xp.asarray(gx)  # a NumPy scalar, from a full reduction
+    if gx.shape != t.shape:
+        raise RuntimeError(
+            f"{type(fn).__name__}.backward returned a gradient of shape {gx.shape} "
+            f"for an input of shape {t.shape} (a bug in that op)"
+        )
+    if gx.dtype != t.dtype:
+        gx = gx.to(dtype=t.dtype) if create_graph else gx.astype(t.dtype)
+    return gx
 
 
 def _deliver(t, gx, grads, capture, create_graph):
@@ -641,11 +385,10 @@ def _deliver(t, gx, grads, capture, create_graph):
         grads[id(t)] = _accumulate(grads.get(id(t)), gx)
 
 
-def _zeros_for(output, fn, index, create_graph):
+def _zeros_for(fn, index, create_graph):
     """Zero gradient for an output of a multi-output op that received none."""
-    if output is None:
-        raise RuntimeError(f"{type(fn).__name__}: output {index} was freed before backward")
-    zeros = output.data * 0
+    shape, dtype = fn.output_meta[index]
+    zeros = fn.xp.zeros(shape, dtype=dtype)
     return Tensor(zeros) if create_graph else zeros
 
 
@@ -658,12 +401,21 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     differentiated again.
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single_input = isinstance(inputs, Tensor)
-    inputs = [inputs] if single_input else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"grad(): {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
+        )
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"grad(): input {i} (shape {t.shape}) does not require grad; create it "
+                "with requires_grad=True"
+            )
     root_grads = []
     for out, g in zip(outputs, grad_outputs):
         if not out.requires_grad:
@@ -673,7 +425,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(
                     f"grad(): grad_outputs is needed for an output of shape {out.shape}"
                 )
-            g = out.data * 0 + 1
+            g = backend.get_array_module(out.data).ones_like(out.data)
         root_grads.append(g)
     capture = {id(t): None for t in inputs}
     if retain_graph is None:
@@ -688,6 +440,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 "pass allow_unused=True to get None for it"
             )
         if g is not None and not isinstance(g, Tensor):
-            g = Tensor(g)
+            g = Tensor(g.copy())  # own copy: g may alias another gradient
         results.append(g)
     return tuple(results)

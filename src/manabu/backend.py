@@ -36,8 +36,8 @@ def _cupy():
 def get_array_module(*arrays):
     """numpy or cupy, whichever the arrays live in (numpy for plain Python values)."""
     for a in arrays:
-        module = type(a).__module__
-        if module.startswith("cupy"):
+        kind = type(a)
+        if kind is not np.ndarray and kind.__module__.startswith("cupy"):
             return _cupy()
     return np
 
@@ -81,9 +81,12 @@ def erf(x):
 
 
 def as_array(value, dtype=None, xp=np):
-    """An ndarray from a Python value; floats get the default dtype unless dtype is given."""
+    """An ndarray from a value; Python floats get the default dtype unless dtype is given.
+
+    Arrays and NumPy scalars (``np.float64(1.5)``, what ``array.sum()`` returns) keep their
+    own dtype, as in PyTorch's ``torch.tensor``."""
     array = xp.asarray(value, dtype=dtype)
     if dtype is None and array.dtype.kind == "f" and array.dtype != _default_dtype:
-        if not is_array(value):  # Python floats and lists follow the default dtype
-            array = array.astype(_default_dtype)
+        if not (is_array(value) or isinstance(value, np.generic)):
+            array = array.astype(_default_dtype)  # Python floats and lists
     return array

@@ -67,11 +67,13 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_excepti
         numeric = numerical_grad(fn, inputs, projections, index, eps)
         error = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         if error.size and error.max() > 0:
-            worst = np.unravel_index(int(error.argmax()), error.shape)
+            worst = tuple(int(i) for i in np.unravel_index(int(error.argmax()), error.shape))
+            wrong = int((error > 0).sum())
             message = (
                 f"gradcheck failed for input {index} (shape {t.shape}): at index {worst} "
                 f"autograd gives {analytic[worst]:.8g} but central differences give "
-                f"{numeric[worst]:.8g} (atol={atol}, rtol={rtol})"
+                f"{numeric[worst]:.8g} (the worst of {wrong} wrong elements; "
+                f"atol={atol}, rtol={rtol})"
             )
             if raise_exception:
                 raise GradcheckError(message)

@@ -4,6 +4,8 @@ When NumPy broadcasts ``x`` of shape (3, 1) against (3, 4), the forward copies x
 second axis; the backward must add those copies' gradients back up: ``unbroadcast``.
 """
 
+import numpy as np
+
 from manabu import backend
 from manabu.autograd import Function, Tensor
 
@@ -34,6 +36,14 @@ class SumTo(Function):
         return self.xp.broadcast_to(gy, self.x_shape)
 
 
+def broadcast_error(op, a, b):
+    """The error for two operands of a binary op whose shapes cannot broadcast."""
+    return ValueError(
+        f"{op}: shapes {a.shape} and {b.shape} cannot broadcast; aligned from the right, "
+        "each pair of axes must be equal or one of them 1 (reshape or unsqueeze to fix)"
+    )
+
+
 def unbroadcast(g, shape):
     """The adjoint of broadcasting: sum gradient ``g`` back to the input's ``shape``.
 
@@ -52,7 +62,10 @@ class Add(Function):
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
-        return a + b
+        try:
+            return a + b
+        except ValueError:
+            raise broadcast_error("add", a, b) from None
 
     def backward(self, gy):
         return unbroadcast(gy, self.shapes[0]), unbroadcast(gy, self.shapes[1])
@@ -65,7 +78,10 @@ class Sub(Function):
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
-        return a - b
+        try:
+            return a - b
+        except ValueError:
+            raise broadcast_error("sub", a, b) from None
 
     def backward(self, gy):
         ga = unbroadcast(gy, self.shapes[0]) if self.needs_input_grad[0] else None
@@ -80,7 +96,10 @@ class Mul(Function):
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return a * b
+        try:
+            return a * b
+        except ValueError:
+            raise broadcast_error("mul", a, b) from None
 
     def backward(self, gy):
         a, b = self.saved
@@ -96,7 +115,10 @@ class Div(Function):
 
     def forward(self, a, b):
         self.save_for_backward(a, b)
-        return a / b
+        try:
+            return a / b
+        except ValueError:
+            raise broadcast_error("div", a, b) from None
 
     def backward(self, gy):
         a, b = self.saved
@@ -118,7 +140,7 @@ class Neg(Function):
 
 
 class PowConstant(Function):
-    """y = x ** c for a constant c;  gx = gy * c * x ** (c - 1)"""
+    """y = x ** c for a constant c;  gx = gy * c * x ** (c - 1)  (0 when c = 0)"""
 
     twice_differentiable = True
 
@@ -128,6 +150,8 @@ class PowConstant(Function):
 
     def backward(self, gy):
         (x,) = self.saved
+        if self.c == 0:
+            return gy * 0  # not 0 * x ** -1, which is nan at x = 0
         return gy * self.c * x ** (self.c - 1)
 
 
@@ -137,7 +161,10 @@ class Pow(Function):
     twice_differentiable = True
 
     def forward(self, a, b):
-        y = a ** b
+        try:
+            y = a ** b
+        except ValueError:
+            raise broadcast_error("pow", a, b) from None
         self.save_for_backward(a, b, y)
         return y
 
@@ -156,7 +183,13 @@ class MatMul(Function):
     def forward(self, a, b):
         _check_matmul_shapes(a.shape, b.shape)
         self.save_for_backward(a, b)
-        return a @ b
+        try:
+            return a @ b
+        except ValueError:
+            raise ValueError(
+                f"matmul: shapes {a.shape} @ {b.shape}: the batch axes (all but the last "
+                "two) cannot broadcast; make them equal or 1"
+            ) from None
 
     def backward(self, gy):
         a, b = self.saved
@@ -164,10 +197,10 @@ class MatMul(Function):
         # 1-D operands act as a row (a) or a column (b) vector, as in the forward
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
-        if a.ndim == 1:
-            gy = xp.expand_dims(gy, -2)
-        if b.ndim == 1:
+        if b.ndim == 1:  # y lost b's column axis: (..., k) -> (..., k, 1)
             gy = xp.expand_dims(gy, -1)
+        if a.ndim == 1:  # y lost a's row axis: (..., m) -> (..., 1, m); () -> (1, 1)
+            gy = xp.expand_dims(gy, -2)
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = unbroadcast(gy @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
@@ -178,14 +211,17 @@ class MatMul(Function):
 
 def _check_matmul_shapes(a_shape, b_shape):
     if not a_shape or not b_shape:
-        raise ValueError(f"matmul: both operands need at least 1 dimension, got {a_shape} @ {b_shape}")
+        raise ValueError(
+            f"matmul: both operands need at least 1 dimension, got {a_shape} @ {b_shape}; "
+            "use * to multiply by a scalar"
+        )
     inner_a = a_shape[-1]
     inner_b = b_shape[0] if len(b_shape) == 1 else b_shape[-2]
     if inner_a != inner_b:
         raise ValueError(
             f"matmul: shapes {a_shape} @ {b_shape} do not fit: the last axis of the left "
             f"({inner_a}) must equal the {'only' if len(b_shape) == 1 else 'second-to-last'} "
-            f"axis of the right ({inner_b})"
+            f"axis of the right ({inner_b}); transpose one of them, or check the layer sizes"
         )
 
 
@@ -228,6 +264,8 @@ def neg(x):
 
 def pow(x, exponent):  # noqa: A001 - PyTorch's name (torch.pow)
     """x ** exponent; a Python number as exponent uses the cheaper constant rule."""
+    if isinstance(exponent, np.number):
+        exponent = exponent.item()  # a Python number: float32 ** 2.0 stays float32
     if isinstance(exponent, (int, float)) and isinstance(x, Tensor):
         return PowConstant.apply(x, c=exponent)
     return Pow.apply(x, exponent)

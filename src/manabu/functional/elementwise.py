@@ -5,7 +5,7 @@ import math
 
 from manabu import backend
 from manabu.autograd import Function, Tensor
-from manabu.functional.arithmetic import unbroadcast
+from manabu.functional.arithmetic import broadcast_error, unbroadcast
 
 
 class Exp(Function):
@@ -150,7 +150,13 @@ class Where(Function):
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
-        return self.xp.where(self.condition, a, b)
+        try:
+            return self.xp.where(self.condition, a, b)
+        except ValueError:
+            raise ValueError(
+                f"where: condition {self.condition.shape}, a {a.shape} and b {b.shape} "
+                "cannot broadcast to one shape"
+            ) from None
 
     def backward(self, gy):
         xp = self.xp
@@ -163,22 +169,30 @@ class Where(Function):
 
 
 class Maximum(Function):
-    """y = max(a, b) elementwise;  the gradient goes to the larger (a on ties)
+    """y = max(a, b) elementwise;  the gradient goes to the larger, half to each on a tie
+    (as in PyTorch)
 
     ``mode='min'`` gives the elementwise minimum with the same rule."""
 
     twice_differentiable = True
 
     def forward(self, a, b):
-        a_wins = a >= b if self.mode == "max" else a <= b
-        self.save_for_backward(a_wins.astype(a.dtype))  # 1.0 where a wins, else 0.0
+        xp = self.xp
+        try:
+            y = xp.maximum(a, b) if self.mode == "max" else xp.minimum(a, b)
+        except ValueError:
+            raise broadcast_error(f"{self.mode}imum", a, b) from None
+        a_wins = a > b if self.mode == "max" else a < b
+        share_a = xp.array(a_wins, dtype=y.dtype)  # 1.0 where a wins, 0.0 where b wins
+        share_a[a == b] = 0.5  # a tie: half each
+        self.save_for_backward(share_a)
         self.shapes = (a.shape, b.shape)
-        return self.xp.where(a_wins, a, b)
+        return y
 
     def backward(self, gy):
-        (a_wins,) = self.saved
-        ga = unbroadcast(gy * a_wins, self.shapes[0]) if self.needs_input_grad[0] else None
-        gb = unbroadcast(gy * (1 - a_wins), self.shapes[1]) if self.needs_input_grad[1] else None
+        (share_a,) = self.saved
+        ga = unbroadcast(gy * share_a, self.shapes[0]) if self.needs_input_grad[0] else None
+        gb = unbroadcast(gy * (1 - share_a), self.shapes[1]) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -215,19 +229,22 @@ def erf(x):
 
 
 def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-    """Limit values to [min, max]; either bound may be None."""
-    return Clip.apply(x, low=min, high=max)
+    """Limit values to [min, max]; either bound may be None (not differentiated)."""
+    low = min.data if isinstance(min, Tensor) else min
+    high = max.data if isinstance(max, Tensor) else max
+    return Clip.apply(x, low=low, high=high)
 
 
 def clamp(x, min=None, max=None):  # noqa: A002
-    return Clip.apply(x, low=min, high=max)
+    return clip(x, min, max)
 
 
 def where(condition, a, b):
     """a where ``condition`` (boolean, not differentiated) is true, else b."""
     if isinstance(condition, Tensor):
         condition = condition.data
-    return Where.apply(a, b, condition=condition)
+    xp = backend.get_array_module(condition)
+    return Where.apply(a, b, condition=xp.asarray(condition, dtype=bool))
 
 
 def maximum(a, b):

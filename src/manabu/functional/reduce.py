@@ -5,14 +5,27 @@ names follow PyTorch and NumPy (sum, max, min), so inside this file Python's bui
 the same names are not used.
 """
 
+import numpy as np
+
 from manabu.autograd import Function, Tensor
 
 
-def _normalize_axes(axis, ndim):
+def _normalize_axes(axis, ndim, op="reduce"):
+    """The reduced axes as a sorted tuple of indices in [0, ndim); None means all."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    return tuple(a % ndim if ndim else a for a in axes)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if ndim == 0 and all(a in (0, -1) for a in axes):
+        return ()  # a 0-d tensor has one element: axis 0 (or -1) reduces nothing, as in torch
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(
+                f"{op}: axis {a} is out of range for a {ndim}-D tensor (use -{ndim} .. {ndim - 1})"
+            )
+    normalized = tuple(sorted(int(a) % ndim for a in axes))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{op}: axis {axis} names an axis twice")
+    return normalized
 
 
 def _kept_shape(shape, axes):
@@ -27,7 +40,7 @@ class Sum(Function):
 
     def forward(self, x):
         self.x_shape = x.shape
-        self.axes = _normalize_axes(self.axis, x.ndim)
+        self.axes = _normalize_axes(self.axis, x.ndim, "sum")
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
@@ -36,14 +49,17 @@ class Sum(Function):
 
 
 class Max(Function):
-    """y = max of x over axes;  gx = gy at the maximum (shared equally between ties)
+    """y = max of x over axes;  gx = gy at the maximum (shared equally between ties, as
+    PyTorch's ``amax`` and ``x.max()`` without a dim do)
 
     ``mode='min'`` gives the minimum with the same rule."""
 
     twice_differentiable = True
 
     def forward(self, x):
-        self.axes = _normalize_axes(self.axis, x.ndim)
+        self.axes = _normalize_axes(self.axis, x.ndim, self.mode)
+        if x.size == 0:
+            raise ValueError(f"{self.mode}: the tensor of shape {x.shape} is empty")
         reduce = x.max if self.mode == "max" else x.min
         y = reduce(axis=self.axes, keepdims=self.keepdims)
         self.save_for_backward(x, y)
@@ -52,9 +68,9 @@ class Max(Function):
     def backward(self, gy):
         x, y = self.saved
         kept = _kept_shape(x.shape, self.axes)
-        is_extreme = x == y.reshape(kept)
-        count = is_extreme.sum(axis=self.axes, keepdims=True)
-        return gy.reshape(kept) * is_extreme / count
+        is_extreme = (x == y.reshape(kept)).astype(x.dtype)  # 1.0 where x is the extreme
+        share = is_extreme / is_extreme.sum(axis=self.axes, keepdims=True)
+        return gy.reshape(kept) * share
 
 
 class LogSumExp(Function):
@@ -64,9 +80,11 @@ class LogSumExp(Function):
     twice_differentiable = True
 
     def forward(self, x):
-        self.axes = _normalize_axes(self.axis, x.ndim)
+        xp = self.xp
+        self.axes = _normalize_axes(self.axis, x.ndim, "logsumexp")
         m = x.max(axis=self.axes, keepdims=True)
-        y = m + self.xp.log(self.xp.exp(x - m).sum(axis=self.axes, keepdims=True))
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf: log(0) = -inf, not nan from inf - inf
+        y = m + xp.log(xp.exp(x - m).sum(axis=self.axes, keepdims=True))
         if not self.keepdims:
             y = y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
         self.save_for_backward(x, y)
@@ -84,11 +102,11 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 - NumPy's and PyTorch's nam
 
 def mean(x, axis=None, keepdims=False):
     """Arithmetic mean over ``axis``: sum / count."""
-    axes = _normalize_axes(axis, x.ndim)
+    axes = _normalize_axes(axis, x.ndim, "mean")
     count = 1
     for a in axes:
         count *= x.shape[a]
-    return Sum.apply(x, axis=axis, keepdims=keepdims) / count
+    return Sum.apply(x, axis=axes, keepdims=keepdims) / count
 
 
 def max(x, axis=None, keepdims=False):  # noqa: A001
@@ -112,8 +130,11 @@ def argmin(x, axis=None, keepdims=False):
 
 
 def var(x, axis=None, keepdims=False, ddof=0):
-    """Variance: mean((x - mean(x))**2), divided by (n - ddof) instead of n when ddof > 0."""
-    axes = _normalize_axes(axis, x.ndim)
+    """Variance: sum((x - mean(x))**2) / (n - ddof).
+
+    ddof=0 (the default, as NumPy) is the population variance; ddof=1 is the unbiased one,
+    PyTorch's default (``correction=1``)."""
+    axes = _normalize_axes(axis, x.ndim, "var")
     count = 1
     for a in axes:
         count *= x.shape[a]

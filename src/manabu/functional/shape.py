@@ -8,6 +8,16 @@ from manabu.autograd import Function, Tensor
 from manabu.functional.arithmetic import unbroadcast
 
 
+def normalize_axis(op, axis, ndim):
+    """``axis`` as an index in [0, ndim); negative counts from the end, as in NumPy."""
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{op}: axis {axis} is out of range for a {ndim}-D tensor "
+            f"(use -{ndim} .. {ndim - 1})"
+        )
+    return axis % ndim
+
+
 class Reshape(Function):
     """y = x.reshape(shape);  gx = gy.reshape(x.shape)"""
 
@@ -34,10 +44,14 @@ class Transpose(Function):
 
     def forward(self, x):
         axes = self.axes if self.axes is not None else tuple(reversed(range(x.ndim)))
-        if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of a {x.ndim}-D shape")
-        self.axes = tuple(a % x.ndim for a in axes)
-        return x.transpose(self.axes)
+        axes = tuple(normalize_axis("transpose", a, x.ndim) for a in axes)
+        if sorted(axes) != list(range(x.ndim)):
+            raise ValueError(
+                f"transpose: axes {self.axes} are not a permutation of the axes of shape "
+                f"{x.shape}; give each of 0 .. {x.ndim - 1} once"
+            )
+        self.axes = axes
+        return x.transpose(axes)
 
     def backward(self, gy):
         return self.xp.transpose(gy, tuple(int(a) for a in np.argsort(self.axes)))
@@ -53,7 +67,10 @@ class BroadcastTo(Function):
         try:
             return self.xp.broadcast_to(x, self.shape)
         except ValueError:
-            raise ValueError(f"broadcast_to: shape {x.shape} cannot broadcast to {self.shape}") from None
+            raise ValueError(
+                f"broadcast_to: shape {x.shape} cannot broadcast to {self.shape}; aligned "
+                "from the right, each axis of the input must be 1 or equal to the target"
+            ) from None
 
     def backward(self, gy):
         return unbroadcast(gy, self.x_shape)
@@ -72,7 +89,9 @@ def _is_basic(index):
     """True when no element is picked twice: ints, slices, None, Ellipsis, boolean masks."""
     parts = index if isinstance(index, tuple) else (index,)
     for p in parts:
-        if p is None or p is Ellipsis or isinstance(p, (int, np.integer, slice)):
+        if p is None or p is Ellipsis:
+            continue
+        if isinstance(p, (int, np.integer, slice)):
             continue
         if hasattr(p, "dtype") and p.dtype == bool:
             continue
@@ -129,7 +148,8 @@ class Concatenate(Function):
         except ValueError:
             shapes = ", ".join(str(x.shape) for x in xs)
             raise ValueError(
-                f"concatenate: shapes {shapes} must match on every axis but axis {self.axis}"
+                f"concatenate: shapes {shapes} must have the same number of axes and match "
+                f"on every axis but axis {self.axis}"
             ) from None
         self.sizes = [x.shape[self.axis] for x in xs]
         self.ndim = y.ndim
@@ -150,9 +170,12 @@ class Stack(Function):
     twice_differentiable = True
 
     def forward(self, *xs):
-        shapes = {x.shape for x in xs}
-        if len(shapes) > 1:
-            raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
+        if len({x.shape for x in xs}) > 1:
+            shapes = ", ".join(str(x.shape) for x in xs)
+            raise ValueError(
+                f"stack: all tensors need the same shape, got {shapes}; reshape or pad them "
+                "first (or concatenate along an existing axis)"
+            )
         y = self.xp.stack(xs, axis=self.axis)
         self.ndim = y.ndim
         return y
@@ -181,9 +204,14 @@ def reshape(x, shape):
 
 
 def flatten(x, start_dim=0, end_dim=-1):
-    """Merge axes start_dim..end_dim into one (PyTorch's flatten)."""
+    """Merge axes start_dim..end_dim into one (PyTorch's flatten); a 0-d tensor gives (1,)."""
     shape = x.shape
-    start, end = start_dim % len(shape), end_dim % len(shape)
+    if not shape:
+        return reshape(x, (1,))
+    start = normalize_axis("flatten", start_dim, len(shape))
+    end = normalize_axis("flatten", end_dim, len(shape))
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return reshape(x, shape[:start] + (-1,) + shape[end + 1:])
 
 
@@ -192,6 +220,8 @@ def transpose(x, axes=None):
 
 
 def swapaxes(x, axis1, axis2):
+    axis1 = normalize_axis("swapaxes", axis1, x.ndim)
+    axis2 = normalize_axis("swapaxes", axis2, x.ndim)
     axes = list(range(x.ndim))
     axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
     return transpose(x, axes)
@@ -201,7 +231,7 @@ def squeeze(x, axis=None):
     if axis is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    axes = tuple(a % x.ndim for a in axes)
+    axes = tuple(normalize_axis("squeeze", a, x.ndim) for a in axes)
     for a in axes:
         if x.shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
@@ -210,7 +240,7 @@ def squeeze(x, axis=None):
 
 def expand_dims(x, axis):
     shape = list(x.shape)
-    axis = axis if axis >= 0 else axis + len(shape) + 1
+    axis = normalize_axis("unsqueeze", axis, len(shape) + 1)
     shape.insert(axis, 1)
     return reshape(x, tuple(shape))
 
@@ -228,19 +258,35 @@ def getitem(x, index):
 
 
 def concatenate(xs, axis=0):
-    return Concatenate.apply(*xs, axis=axis)
+    xs = _nonempty("concatenate", xs)
+    return Concatenate.apply(*xs, axis=normalize_axis("concatenate", axis, xs[0].ndim))
 
 
 def cat(xs, axis=0):
-    return Concatenate.apply(*xs, axis=axis)
+    return concatenate(xs, axis)
 
 
 def stack(xs, axis=0):
-    return Stack.apply(*xs, axis=axis)
+    xs = _nonempty("stack", xs)
+    return Stack.apply(*xs, axis=normalize_axis("stack", axis, xs[0].ndim + 1))
+
+
+def _nonempty(op, xs):
+    """The sequence of tensors given to concatenate / stack, checked."""
+    if isinstance(xs, Tensor):
+        raise TypeError(f"{op}: expected a list of tensors, got one Tensor; write {op}([a, b])")
+    xs = list(xs)
+    if not xs:
+        raise ValueError(f"{op}: got an empty list of tensors")
+    for i, x in enumerate(xs):
+        if not hasattr(x, "ndim"):
+            xs[i] = Tensor(x)
+    return xs
 
 
 def split(x, indices_or_sections, axis=0):
     """Split along ``axis`` into equal sections (an int) or at the given indices."""
+    axis = normalize_axis("split", axis, x.ndim)
     size = x.shape[axis]
     if isinstance(indices_or_sections, int):
         if size % indices_or_sections:
@@ -250,14 +296,21 @@ def split(x, indices_or_sections, axis=0):
         bounds = list(range(0, size + 1, step))
     else:
         bounds = [0] + list(indices_or_sections) + [size]
-    axis = axis % x.ndim
     return tuple(getitem(x, (slice(None),) * axis + (slice(a, b),))
                  for a, b in zip(bounds[:-1], bounds[1:]))
 
 
 def pad(x, pad_width, value=0.0):
-    """Constant padding; ``pad_width`` as in NumPy: ((before, after), ...) per axis."""
-    if isinstance(pad_width, int):
-        pad_width = ((pad_width, pad_width),) * x.ndim
-    pad_width = tuple(tuple(int(v) for v in p) for p in pad_width)
+    """Constant padding; ``pad_width`` as in NumPy: an int, (before, after) for every axis,
+    or ((before, after), ...) one per axis."""
+    try:
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    except ValueError:
+        raise ValueError(
+            f"pad: pad_width {pad_width} does not fit a tensor of shape {x.shape}; give an "
+            "int, (before, after), or one (before, after) per axis"
+        ) from None
+    if (widths < 0).any():
+        raise ValueError(f"pad: pad_width {pad_width} has a negative width")
+    pad_width = tuple((int(before), int(after)) for before, after in widths)
     return Pad.apply(x, pad_width=pad_width, value=value)
