@@ -40,3 +40,15 @@ __all__ = [
     "train_val_split",
     "xor",
 ]
+from manabu.data.text import (  # noqa: E402 - appended: text and sequence data
+    Vocabulary, char_tokenize, pad_sequences, word_tokenize,
+)
+from manabu.data.datasets import (  # noqa: E402
+    addition_strings, binary_addition, date_formats, load_tiny_shakespeare, sin_cos,
+    toy_corpus, toy_dialogues,
+)
+__all__ += [
+    "Vocabulary", "addition_strings", "binary_addition", "char_tokenize", "date_formats",
+    "load_tiny_shakespeare", "pad_sequences", "sin_cos", "toy_corpus", "toy_dialogues",
+    "word_tokenize",
+]

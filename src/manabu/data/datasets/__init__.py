@@ -38,3 +38,16 @@ __all__ = [
     "spiral",
     "xor",
 ]
+from manabu.data.datasets.sequences import (  # noqa: E402 - appended: sequence tasks
+    DATE_FORMATS, addition_strings, binary_addition, bits_to_int, date_formats, int_to_bits,
+    shift_right, sin_cos,
+)
+from manabu.data.datasets.corpora import TOY_SYNONYMS, toy_corpus, toy_dialogues  # noqa: E402
+from manabu.data.datasets.shakespeare import (  # noqa: E402
+    char_lm_batches, load_tiny_shakespeare, shakespeare_split,
+)
+__all__ += [
+    "DATE_FORMATS", "TOY_SYNONYMS", "addition_strings", "binary_addition", "bits_to_int",
+    "char_lm_batches", "date_formats", "int_to_bits", "load_tiny_shakespeare",
+    "shakespeare_split", "shift_right", "sin_cos", "toy_corpus", "toy_dialogues",
+]

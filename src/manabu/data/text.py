@@ -1,0 +1,300 @@
+"""Text to token ids: tokenizers, a ``Vocabulary`` (語彙) and padding.
+
+Natural-language models work on integer ids, not on strings. The pipeline is
+
+    text --tokenize--> tokens --Vocabulary.encode--> ids --pad_sequences--> (N, T) array
+
+``char_tokenize`` splits into characters (character-level models, tiny-shakespeare),
+``word_tokenize`` into words and punctuation (word2vec, dialogue). A ``Vocabulary`` maps each
+token to an id: special tokens first (``<pad>`` = 0, ``<unk>``, ``<bos>``, ``<eos>``; each
+can be renamed or left out), then ordinary tokens, most frequent first. It is saved as
+JSON, never pickled.
+"""
+
+import json
+import re
+from collections import Counter
+
+import numpy as np
+
+from manabu import backend
+from manabu.io import write_json
+from manabu.tensor import Tensor
+
+__all__ = ["Vocabulary", "char_tokenize", "pad_sequences", "word_tokenize"]
+
+_WORD = re.compile(r"\w+(?:'\w+)*|[^\w\s]")  # words (with inner apostrophes) or one symbol
+_FORMAT = "manabu-vocabulary"
+_SPECIAL_ROLES = ("pad", "unk", "bos", "eos")
+
+
+def char_tokenize(text):
+    """Characters of ``text``: ``"to be" -> ['t', 'o', ' ', 'b', 'e']``."""
+    return list(text)
+
+
+def word_tokenize(text, lower=False):
+    """Words and punctuation of ``text`` (whitespace dropped), lowercased with ``lower``:
+    ``"You say goodbye, I say hello." -> ['You', 'say', 'goodbye', ',', 'I', 'say',
+    'hello', '.']``. Apostrophes inside a word stay (``"don't"``)."""
+    if lower:
+        text = text.lower()
+    return _WORD.findall(text)
+
+
+def _flatten(tokens):
+    """One flat stream of tokens from tokens or from sequences (lists/tuples) of tokens."""
+    for item in tokens:
+        if isinstance(item, (list, tuple)):
+            yield from item
+        else:
+            yield item
+
+
+class Vocabulary:
+    """A two-way map between tokens and integer ids.
+
+    ``Vocabulary(tokens, pad="<pad>", unk="<unk>", bos="<bos>", eos="<eos>")`` gives the
+    special tokens the first ids in the order pad, unk, bos, eos (a special set to None is
+    left out, so by default <pad> = 0, <unk> = 1, <bos> = 2, <eos> = 3), then ``tokens`` in
+    the order given (repeats ignored). ``from_tokens`` / ``from_texts`` count tokens and
+    keep the frequent ones. Unknown tokens encode to <unk>; without an <unk> token they
+    raise KeyError.
+    """
+
+    def __init__(self, tokens=(), pad="<pad>", unk="<unk>", bos="<bos>", eos="<eos>",
+                 counts=None):
+        self._specials = {"pad": pad, "unk": unk, "bos": bos, "eos": eos}
+        self._id_to_token = []
+        self._token_to_id = {}
+        for token in self._specials.values():
+            if token is not None:
+                self._add(token)
+        for token in tokens:
+            self._add(token)
+        self.counts = dict(counts) if counts is not None else {}
+
+    def _add(self, token):
+        if not isinstance(token, str):
+            raise TypeError(f"Vocabulary: tokens must be strings, got {token!r}")
+        if token not in self._token_to_id:
+            self._token_to_id[token] = len(self._id_to_token)
+            self._id_to_token.append(token)
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_tokens(cls, tokens, min_freq=1, max_size=None, **specials):
+        """Count ``tokens`` (a flat iterable, or an iterable of token lists) and keep each
+        token seen at least ``min_freq`` times, most frequent first (ties: first seen
+        first), at most ``max_size`` ids in all (specials included)."""
+        counter = Counter(_flatten(tokens))
+        if min_freq < 1:
+            raise ValueError(f"Vocabulary: min_freq must be at least 1, got {min_freq}")
+        ranked = sorted(counter.items(), key=lambda item: -item[1])  # stable: ties keep order
+        vocab = cls((), **specials)
+        taken = [token for token, count in ranked
+                 if count >= min_freq and token not in vocab._token_to_id]
+        if max_size is not None:
+            room = max_size - len(vocab)
+            if room < 0:
+                raise ValueError(
+                    f"Vocabulary: max_size={max_size} is smaller than the {len(vocab)} "
+                    "special tokens; raise max_size or leave some specials out (e.g. eos=None)"
+                )
+            taken = taken[:room]
+        for token in taken:
+            vocab._add(token)
+        vocab.counts = {token: count for token, count in counter.items() if token in vocab}
+        dropped = sum(count for token, count in counter.items() if token not in vocab)
+        if dropped and vocab._specials["unk"] is not None:  # they will encode to <unk>
+            unk = vocab._specials["unk"]
+            vocab.counts[unk] = vocab.counts.get(unk, 0) + dropped
+        return vocab
+
+    @classmethod
+    def from_texts(cls, texts, tokenizer=char_tokenize, min_freq=1, max_size=None, **specials):
+        """Tokenize ``texts`` (one str or an iterable of str) with ``tokenizer`` (default:
+        characters; e.g. ``word_tokenize``) and build as in ``from_tokens``."""
+        if isinstance(texts, str):
+            texts = [texts]
+        streams = [tokenizer(text) for text in texts]
+        return cls.from_tokens(streams, min_freq=min_freq, max_size=max_size, **specials)
+
+    # ------------------------------------------------------------------ lookup
+
+    def __len__(self):
+        return len(self._id_to_token)
+
+    def __contains__(self, token):
+        return token in self._token_to_id
+
+    def __iter__(self):
+        return iter(self._id_to_token)
+
+    def __eq__(self, other):
+        if not isinstance(other, Vocabulary):
+            return NotImplemented
+        return self._id_to_token == other._id_to_token and self._specials == other._specials
+
+    __hash__ = None  # mutable-looking equality: not a dict key
+
+    def __repr__(self):
+        specials = ", ".join(f"{k}={v!r}" for k, v in self._specials.items() if v is not None)
+        return f"Vocabulary(size={len(self)}, {specials})"
+
+    @property
+    def tokens(self):
+        """All tokens in id order (a copy)."""
+        return list(self._id_to_token)
+
+    @property
+    def specials(self):
+        """The special tokens present, in id order."""
+        return [token for token in self._specials.values() if token is not None]
+
+    @property
+    def pad_id(self):
+        return self._special_id("pad")
+
+    @property
+    def unk_id(self):
+        return self._special_id("unk")
+
+    @property
+    def bos_id(self):
+        return self._special_id("bos")
+
+    @property
+    def eos_id(self):
+        return self._special_id("eos")
+
+    def _special_id(self, role):
+        token = self._specials[role]
+        return None if token is None else self._token_to_id[token]
+
+    def token_to_id(self, token):
+        """The id of ``token``; <unk>'s id for an unknown token (KeyError without <unk>)."""
+        found = self._token_to_id.get(token)
+        if found is not None:
+            return found
+        if self._specials["unk"] is None:
+            raise KeyError(
+                f"Vocabulary: token {token!r} is not in the vocabulary of {len(self)} tokens "
+                "and there is no <unk> token; build it with unk='<unk>' or add the token"
+            )
+        return self._token_to_id[self._specials["unk"]]
+
+    def id_to_token(self, index):
+        """The token with id ``index``."""
+        index = int(index)
+        if not 0 <= index < len(self):
+            raise IndexError(f"Vocabulary: id {index} is out of range 0..{len(self) - 1}")
+        return self._id_to_token[index]
+
+    def frequencies(self):
+        """Counts aligned with ids, int64 (V,): the tokens left out by min_freq/max_size
+        count for <unk>; 0 for the other specials (the input of word2vec's UnigramSampler)."""
+        return np.array([self.counts.get(token, 0) for token in self._id_to_token],
+                        dtype=np.int64)
+
+    # ------------------------------------------------------------------ encode / decode
+
+    def encode(self, tokens, add_bos=False, add_eos=False):
+        """Token ids (a list of int) of ``tokens`` (a str is encoded character by
+        character), with <bos> / <eos> around it on request."""
+        ids = [self.token_to_id(token) for token in tokens]
+        if add_bos:
+            ids.insert(0, self._required("bos", "add_bos"))
+        if add_eos:
+            ids.append(self._required("eos", "add_eos"))
+        return ids
+
+    def _required(self, role, option):
+        index = self._special_id(role)
+        if index is None:
+            raise ValueError(f"Vocabulary: {option}=True but this vocabulary has no {role} token")
+        return index
+
+    def decode(self, ids, skip_special=False, stop_at_eos=False):
+        """Tokens (a list of str) of ``ids`` (ints in a list, an array of any shape or a
+        Tensor); ``skip_special`` drops pad/unk/bos/eos, ``stop_at_eos`` ends at <eos>."""
+        eos = self.eos_id
+        special_ids = {self._token_to_id[token] for token in self.specials}
+        tokens = []
+        ids = ids.data if isinstance(ids, Tensor) else ids
+        if backend.is_array(ids):
+            ids = backend.to_device(ids, "cpu")
+        for index in np.asarray(ids).reshape(-1).tolist():
+            if stop_at_eos and index == eos:
+                break
+            if skip_special and index in special_ids:
+                continue
+            tokens.append(self.id_to_token(index))
+        return tokens
+
+    def decode_text(self, ids, sep="", skip_special=False, stop_at_eos=False):
+        """``decode`` joined into one string with ``sep`` ('' for characters, ' ' for
+        words)."""
+        return sep.join(self.decode(ids, skip_special=skip_special, stop_at_eos=stop_at_eos))
+
+    # ------------------------------------------------------------------ save / load (JSON)
+
+    def to_dict(self):
+        """A JSON-ready description: tokens in id order, the specials, the counts."""
+        return {
+            "format": _FORMAT,
+            "version": 1,
+            "specials": dict(self._specials),
+            "tokens": list(self._id_to_token),
+            "counts": [self.counts.get(token, 0) for token in self._id_to_token],
+        }
+
+    @classmethod
+    def from_dict(cls, data):
+        """The Vocabulary that ``to_dict`` described (ids unchanged)."""
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise ValueError("Vocabulary.from_dict: not a manabu vocabulary (format field "
+                             f"should be {_FORMAT!r})")
+        specials = {role: data["specials"].get(role) for role in _SPECIAL_ROLES}
+        counts = {token: count for token, count in zip(data["tokens"], data["counts"]) if count}
+        vocab = cls(data["tokens"], counts=counts, **specials)
+        if vocab.tokens != data["tokens"]:
+            raise ValueError("Vocabulary.from_dict: the specials do not come first in the "
+                             "token list; the file was not written by Vocabulary.save")
+        return vocab
+
+    def save(self, path):
+        """Write the vocabulary as JSON (atomically)."""
+        write_json(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path):
+        """Read a vocabulary written by ``save``."""
+        with open(path, encoding="utf-8") as handle:
+            return cls.from_dict(json.load(handle))
+
+
+def pad_sequences(seqs, pad_id=0, max_len=None, padding="post", truncating="post"):
+    """Sequences of ids of different lengths -> ``(ids (N, T) int64, mask (N, T) bool)``.
+
+    T is ``max_len`` or the longest sequence. Short sequences are filled with ``pad_id``
+    after the tokens (``padding="post"``) or before them ("pre"); long ones lose tokens at
+    the end (``truncating="post"``) or the start ("pre"). ``mask`` is True at real tokens,
+    False at padding, e.g. to average a loss over real tokens only.
+    """
+    for name, value in (("padding", padding), ("truncating", truncating)):
+        if value not in ("pre", "post"):
+            raise ValueError(f"pad_sequences: {name} must be 'pre' or 'post', got {value!r}")
+    seqs = [np.asarray(s, dtype=np.int64).reshape(-1) for s in seqs]
+    longest = max((len(s) for s in seqs), default=0)
+    width = longest if max_len is None else int(max_len)
+    ids = np.full((len(seqs), width), pad_id, dtype=np.int64)  # (N, T)
+    mask = np.zeros((len(seqs), width), dtype=bool)  # (N, T)
+    for row, seq in enumerate(seqs):
+        if len(seq) > width:
+            seq = seq[:width] if truncating == "post" else seq[len(seq) - width:]
+        start = 0 if padding == "post" else width - len(seq)
+        ids[row, start:start + len(seq)] = seq
+        mask[row, start:start + len(seq)] = True
+    return ids, mask

@@ -1,0 +1,99 @@
+"""The word2vec output layer for negative sampling (負例サンプリング): one fused op.
+
+With negative sampling the output layer scores only a few words per example, the target
+and k sampled negatives, instead of all V words (which a softmax would need):
+
+    s[n]    = h[n] . W_out[idx[n]]               idx (N,):   one score per row
+    s[n, k] = h[n] . W_out[idx[n, k]]            idx (N, K): K scores per row
+
+"Deep Learning from Scratch 2" builds this from an Embedding layer and a dot product
+(EmbeddingDot); here it is one Function, so the (N, K, D) rows are gathered once and the
+backward is two formulas:
+
+    gh[n]   = sum_k gy[n, k] * W_out[idx[n, k]]
+    gW_out  = scatter-add of gy[n, k] * h[n] into the rows idx[n, k] (repeats accumulate)
+"""
+
+from manabu import backend
+from manabu.autograd import Function, Tensor
+from manabu.functional.embedding import scatter_rows
+
+__all__ = ["embedding_dot"]
+
+
+class EmbeddingDot(Function):
+    """s = sum(h * W_out[idx], -1);  gh = gy[..., None] * W_out[idx] (summed over K),
+    gW_out = scatter-add of gy[..., None] * h into rows idx.
+
+    h (N, D), W_out (V, D), idx (N,) or (N, K) in the attribute ``index``."""
+
+    def forward(self, h, w_out):
+        rows = w_out[self.index]  # (N, D) or (N, K, D)
+        self.save_for_backward(h, rows)
+        self.num_rows = w_out.shape[0]
+        if self.index.ndim == 1:
+            return (h * rows).sum(axis=-1)  # (N,)
+        return self.xp.matmul(rows, h[:, :, None])[:, :, 0]  # (N, K, D) @ (N, D, 1) -> (N, K)
+
+    def backward(self, gy):
+        h, rows = self.saved
+        gh = gw = None
+        if self.index.ndim == 1:
+            if self.needs_input_grad[0]:
+                gh = gy[:, None] * rows  # (N, D)
+            if self.needs_input_grad[1]:
+                gw = scatter_rows(self.index, gy[:, None] * h, self.num_rows)
+            return gh, gw
+        if self.needs_input_grad[0]:
+            gh = self.xp.matmul(gy[:, None, :], rows)[:, 0, :]  # (N, 1, K) @ (N, K, D) -> (N, D)
+        if self.needs_input_grad[1]:
+            n, k = self.index.shape
+            contributions = gy[:, :, None] * h[:, None, :]  # (N, K, D)
+            gw = scatter_rows(self.index.reshape(n * k), contributions.reshape(n * k, -1),
+                              self.num_rows)  # rows (N*K, D) -> (V, D)
+        return gh, gw
+
+
+def _index_of(idx, like):
+    """The index as an integer array on the same device as ``like``."""
+    xp = backend.get_array_module(like.data if isinstance(like, Tensor) else like)
+    idx = xp.asarray(idx.data if isinstance(idx, Tensor) else idx)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(
+            f"embedding_dot: idx must hold integer word ids, got dtype {idx.dtype}; "
+            "convert it, e.g. idx.astype(np.int64)"
+        )
+    return idx
+
+
+def embedding_dot(h, w_out, idx):
+    """Scores of word ids ``idx`` against hidden vectors ``h``: sum(h * W_out[idx], -1).
+
+    h: (N, D) hidden vectors (CBOW: the mean of the context vectors; skip-gram: the
+    target word's vector). w_out: (V, D) output word vectors. idx: (N,) -> scores (N,),
+    or (N, K) -> scores (N, K) (e.g. the target and its negatives). The scores are
+    logits: use them with ``binary_cross_entropy_with_logits``.
+    """
+    if not isinstance(h, Tensor):
+        h = Tensor(h)
+    if not isinstance(w_out, Tensor):
+        w_out = Tensor(w_out)
+    index = _index_of(idx, w_out)
+    if h.ndim != 2 or w_out.ndim != 2 or h.shape[1] != w_out.shape[1]:
+        raise ValueError(
+            f"embedding_dot: h must be (N, D) and W_out (V, D) with the same D, got h "
+            f"{h.shape} and W_out {w_out.shape}"
+        )
+    if index.ndim not in (1, 2) or index.shape[0] != h.shape[0]:
+        raise ValueError(
+            f"embedding_dot: idx must be (N,) or (N, K) with N = {h.shape[0]} (the rows of "
+            f"h), got idx of shape {index.shape}"
+        )
+    vocab_size = w_out.shape[0]
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= vocab_size):
+        bad = int(index.min()) if int(index.min()) < 0 else int(index.max())
+        raise IndexError(
+            f"embedding_dot: word id {bad} is out of range for W_out with {vocab_size} rows "
+            f"(valid: 0 to {vocab_size - 1}); is vocab_size large enough?"
+        )
+    return EmbeddingDot.apply(h, w_out, index=index)
