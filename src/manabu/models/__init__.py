@@ -7,8 +7,15 @@ record the architecture and ``manabu.load`` can rebuild it.
 import math
 
 from manabu.models.mlp import MLP
+from manabu.models.word2vec import (
+    CBOW, SkipGram, UnigramSampler, analogy, contexts_targets, most_similar,
+    negative_sampling_loss,
+)
 
-__all__ = ["MLP", "build"]
+__all__ = [
+    "CBOW", "MLP", "SkipGram", "UnigramSampler", "analogy", "build", "contexts_targets",
+    "most_similar", "negative_sampling_loss",
+]
 
 
 def build(name, input_shape, num_classes, **options):
