@@ -27,6 +27,8 @@ WORKLOADS = {
            1.5, 2e-2),
     "B3": ("bench.b3_lstm_lm", "LSTM LM V=1000 E=128 H=256 T=35 N=20, SGD+clip, 1 epoch",
            1.3, 1e-3),
+    "B4": ("bench.b4_transformer", "Transformer encoder layer d128 h4 ffn512 T64 N32, 100 Adam steps",
+           1.5, 1e-3),
     "B5": ("bench.b5_overhead", "4x4 add, forward + backward (us per op)", 1.0, 1e-6),
 }
 MEMORY_WORKLOADS = ("B1", "B2", "B3")
