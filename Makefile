@@ -19,7 +19,7 @@ train: install
 	$(BIN)/manabu train
 
 test: install
-	$(BIN)/python -m pytest -q
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
 # OPENBLAS_CORETYPE/L2_SIZE pin an old kernel on some machines; the benchmark lets NumPy
 # pick its best one (PyTorch uses its own kernels either way).

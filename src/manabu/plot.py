@@ -9,7 +9,8 @@ import os
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot with the Agg backend, for figures this module has no function for."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only: works on servers and in CI without a display
@@ -18,17 +19,18 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path):
+def save_figure(fig, path):
+    """Save ``fig`` as a PNG at ``path`` (folders created), close it, return ``path``."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return path
 
 
 def training_curves(history, path, title=None):
     """Loss (and accuracy, when measured) per epoch, training and validation side by side."""
-    plt = _pyplot()
+    plt = pyplot()
     metrics = [m for m in ("loss", "accuracy") if history[m]]
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
     epochs = history["epoch"]
@@ -42,12 +44,12 @@ def training_curves(history, path, title=None):
         ax.legend()
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def curves(series, path, xlabel="epoch", ylabel="loss", title=None, logy=False):
     """Several named curves on one axis: ``series`` maps a label to a list of values."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, values in series.items():
         ax.plot(np.arange(1, len(values) + 1), values, label=label)
@@ -59,7 +61,7 @@ def curves(series, path, xlabel="epoch", ylabel="loss", title=None, logy=False):
         ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def activation_functions(functions, path, x=None):
@@ -67,7 +69,7 @@ def activation_functions(functions, path, x=None):
 
     ``functions`` maps a name to a pair (f, df) of NumPy functions.
     """
-    plt = _pyplot()
+    plt = pyplot()
     x = np.arange(-5.0, 5.0, 0.1) if x is None else x
     columns = 4
     rows = -(-len(functions) // columns)
@@ -82,12 +84,12 @@ def activation_functions(functions, path, x=None):
         ax.legend(fontsize=8)
     for ax in list(axes.flat)[len(functions):]:
         ax.axis("off")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def histograms(arrays, path, bins=30, title=None, value_range=None):
     """One histogram per named array (weights or activations per layer)."""
-    plt = _pyplot()
+    plt = pyplot()
     n = len(arrays)
     fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3), squeeze=False)
     for ax, (name, values) in zip(axes[0], arrays.items()):
@@ -95,7 +97,7 @@ def histograms(arrays, path, bins=30, title=None, value_range=None):
         ax.set_title(name, fontsize=9)
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def weight_histograms(model, path, bins=30):
@@ -106,7 +108,7 @@ def weight_histograms(model, path, bins=30):
 
 def confusion_matrix(counts, path, class_names=None):
     """A confusion matrix as a heat map with the counts written in."""
-    plt = _pyplot()
+    plt = pyplot()
     counts = np.asarray(counts)
     k = counts.shape[0]
     fig, ax = plt.subplots(figsize=(0.5 * k + 2.5, 0.5 * k + 2))
@@ -121,12 +123,12 @@ def confusion_matrix(counts, path, class_names=None):
         for j in range(k):
             color = "white" if counts[i, j] > threshold else "black"
             ax.text(j, i, str(counts[i, j]), ha="center", va="center", color=color, fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def image_grid(images, path, labels=None, columns=8, cmap="gray"):
     """Images (N, H, W), (N, 1, H, W) or (N, 3, H, W) in a grid, with optional titles."""
-    plt = _pyplot()
+    plt = pyplot()
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[1] in (1, 3):
         images = images.transpose(0, 2, 3, 1)  # (N, H, W, C) for imshow
@@ -141,12 +143,12 @@ def image_grid(images, path, labels=None, columns=8, cmap="gray"):
             ax.imshow(images[i], cmap=cmap if images.ndim == 3 else None)
             if labels is not None:
                 ax.set_title(str(labels[i]), fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def heatmap(matrix, path, xlabels=None, ylabels=None, title=None, xlabel=None, ylabel=None):
     """A matrix as an image (attention weights, filters) with optional tick labels."""
-    plt = _pyplot()
+    plt = pyplot()
     matrix = np.asarray(matrix)
     fig, ax = plt.subplots(figsize=(max(4, 0.35 * matrix.shape[1] + 2),
                                     max(3, 0.35 * matrix.shape[0] + 1.5)))
@@ -162,4 +164,4 @@ def heatmap(matrix, path, xlabels=None, ylabels=None, title=None, xlabel=None, y
         ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
-    return _save(fig, path)
+    return save_figure(fig, path)

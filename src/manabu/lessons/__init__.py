@@ -10,6 +10,13 @@ import importlib
 # name -> module; the list is written out so that grep finds every lesson
 LESSONS = {
     "activations": "manabu.lessons.activations",
+    "forward-pass": "manabu.lessons.forward_pass",
+    "regression": "manabu.lessons.regression",
+    "sigmoid-vs-relu": "manabu.lessons.sigmoid_vs_relu",
+    "optimizers": "manabu.lessons.optimizers",
+    "weight-init": "manabu.lessons.weight_init",
+    "overfitting": "manabu.lessons.overfitting",
+    "batch-norm": "manabu.lessons.batch_norm",
 }
 
 __all__ = ["LESSONS", "catalog", "run"]
