@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from bench.common import batches, copy_into_torch, mnist_train
+from bench.common import batches, copy_into_torch, manabu_epoch, mnist_train, torch_epoch
 
 SIZES = (784, 256, 256, 10)
 
@@ -24,6 +24,7 @@ def setup(quick=False, sides=("manabu", "torch")):
     m_model = _manabu_model(nn)
     m_opt = optim.Adam(m_model.parameters(), lr=1e-3)
     m_data = [(manabu.Tensor(a), manabu.Tensor(b)) for a, b in data]
+    run_torch = None
     if "torch" in sides:
         import torch
 
@@ -34,27 +35,11 @@ def setup(quick=False, sides=("manabu", "torch")):
         t_opt = torch.optim.Adam(t_model.parameters(), lr=1e-3)
         t_data = [(torch.from_numpy(a), torch.from_numpy(b)) for a, b in data]
 
+        def run_torch():
+            return torch_epoch(t_model, t_opt, t_data, torch.nn.functional.cross_entropy)
+
     def run_manabu():
-        total = 0.0
-        for xb, yb in m_data:
-            loss = F.cross_entropy(m_model(xb), yb)
-            m_opt.zero_grad()
-            loss.backward()
-            m_opt.step()
-            total += float(loss.data)
-        return total / len(m_data)
-
-    def run_torch():
-        import torch
-
-        total = 0.0
-        for xb, yb in t_data:
-            loss = torch.nn.functional.cross_entropy(t_model(xb), yb)
-            t_opt.zero_grad()
-            loss.backward()
-            t_opt.step()
-            total += loss.item()
-        return total / len(t_data)
+        return manabu_epoch(m_model, m_opt, m_data, F.cross_entropy)
 
     multiply_adds = sum(a * b for a, b in zip(SIZES[:-1], SIZES[1:])) * len(x)
     flops = 3 * 2 * multiply_adds  # forward + two GEMMs per layer in backward

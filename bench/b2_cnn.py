@@ -1,7 +1,7 @@
 """B2: CNN conv(1->16,3x3,pad 1)-ReLU-maxpool 2-conv(16->32,3x3,pad 1)-ReLU-maxpool 2-
 linear(1568->128)-ReLU-linear(128->10), Adam, batch 64, one epoch of mnist-10k."""
 
-from bench.common import batches, copy_into_torch, mnist_train
+from bench.common import batches, copy_into_torch, manabu_epoch, mnist_train, torch_epoch
 
 
 NEEDS = "nn.Conv2d and nn.MaxPool2d"
@@ -52,24 +52,10 @@ def setup(quick=False, sides=("manabu", "torch")):
         t_data = [(torch.from_numpy(a), torch.from_numpy(b)) for a, b in data]
 
         def run_torch():
-            total = 0.0
-            for xb, yb in t_data:
-                loss = torch.nn.functional.cross_entropy(t_model(xb), yb)
-                t_opt.zero_grad()
-                loss.backward()
-                t_opt.step()
-                total += loss.item()
-            return total / len(t_data)
+            return torch_epoch(t_model, t_opt, t_data, torch.nn.functional.cross_entropy)
 
     def run_manabu():
-        total = 0.0
-        for xb, yb in m_data:
-            loss = F.cross_entropy(m_model(xb), yb)
-            m_opt.zero_grad()
-            loss.backward()
-            m_opt.step()
-            total += float(loss.data)
-        return total / len(m_data)
+        return manabu_epoch(m_model, m_opt, m_data, F.cross_entropy)
 
     # multiply-adds per image: conv1 16*9*784, conv2 32*16*9*196, fc 1568*128 + 128*10
     per_image = 16 * 9 * 784 + 32 * 16 * 9 * 196 + 1568 * 128 + 128 * 10

@@ -49,3 +49,27 @@ def copy_into_torch(manabu_model, torch_model):
 
     state = {k: torch.from_numpy(np.array(v)) for k, v in manabu_model.state_dict().items()}
     torch_model.load_state_dict(state)
+
+
+def manabu_epoch(model, optimizer, data, loss_fn):
+    """One pass of forward, loss, backward, update over ``data``; the mean loss."""
+    total = 0.0
+    for xb, yb in data:
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += float(loss.data)
+    return total / len(data)
+
+
+def torch_epoch(model, optimizer, data, loss_fn):
+    """The same pass in PyTorch."""
+    total = 0.0
+    for xb, yb in data:
+        loss = loss_fn(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+    return total / len(data)
