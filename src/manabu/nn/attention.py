@@ -6,7 +6,7 @@ MultiheadAttention follows torch.nn.MultiheadAttention: the same parameter names
 (``in_proj_weight`` (3E, E) packs W_q, W_k, W_v; ``out_proj`` is a Linear), the same masks
 with PyTorch's meaning for this layer (a boolean ``attn_mask`` or ``key_padding_mask`` is
 True where a query may NOT attend; a float mask is added to the scores), and the same
-outputs. ``copy_from_torch`` / ``copy_to_torch`` move weights between the two libraries by
+outputs. ``nn.copy_from_torch`` / ``nn.copy_to_torch`` (nn/interop.py) move weights between the two libraries by
 name, for this layer and for the Transformer layers built on it.
 
 The Seq2Seq layers take the functional convention instead: a boolean mask is True where the
@@ -30,30 +30,12 @@ from manabu.nn.module import Module
 from manabu.nn.parameter import Parameter
 
 __all__ = [
-    "AdditiveAttention", "DotProductAttention", "MultiheadAttention", "copy_from_torch",
-    "copy_to_torch",
+    "AdditiveAttention", "DotProductAttention", "MultiheadAttention",
 ]
 
 
 def _dtype(dtype):
     return backend.get_default_dtype() if dtype is None else np.dtype(dtype)
-
-
-def copy_from_torch(module, torch_module):
-    """Copy every parameter of a PyTorch module into the manabu module of the same
-    structure (MultiheadAttention, TransformerEncoderLayer, ...), matched by name."""
-    module.load_state_dict(torch_module.state_dict())
-    return module
-
-
-def copy_to_torch(module, torch_module):
-    """Copy every parameter of a manabu module into the PyTorch module of the same
-    structure, matched by name (PyTorch casts to its own dtype)."""
-    import torch  # only when asked: importing manabu never loads torch
-
-    state = {k: torch.from_numpy(np.array(v)) for k, v in module.state_dict().items()}
-    torch_module.load_state_dict(state)
-    return torch_module
 
 
 def _torch_style_additive(mask, dtype, xp):
