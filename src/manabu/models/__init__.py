@@ -6,6 +6,7 @@ record the architecture and ``manabu.load`` can rebuild it.
 
 import math
 
+from manabu.models.cnn import CNN1d, CNN3d, LeNet5, ResNet20, SimpleCNN, SmallVGG
 from manabu.models.mlp import MLP
 from manabu.models.word2vec import (
     CBOW, SkipGram, UnigramSampler, analogy, contexts_targets, most_similar,
@@ -13,15 +14,35 @@ from manabu.models.word2vec import (
 )
 
 __all__ = [
+    "CNN1d", "CNN3d", "LeNet5", "ResNet20", "SimpleCNN", "SmallVGG",
     "CBOW", "MLP", "SkipGram", "UnigramSampler", "analogy", "build", "contexts_targets",
     "most_similar", "negative_sampling_loss",
 ]
 
 
+_CNNS = {
+    "cnn": SimpleCNN, "lenet": LeNet5, "lenet5": LeNet5, "vgg": SmallVGG, "resnet20": ResNet20,
+    "cnn1d": CNN1d, "cnn3d": CNN3d,
+}
+_WITH_DROPOUT = (SimpleCNN, SmallVGG, CNN1d, CNN3d)
+
+
 def build(name, input_shape, num_classes, **options):
-    """A model by name for inputs of ``input_shape`` (one example) and ``num_classes``."""
+    """A model by name for inputs of ``input_shape`` (one example) and ``num_classes``.
+
+    'mlp' flattens its input; the CNNs ('cnn', 'lenet', 'vgg', 'resnet20' for images
+    (C, H, W), 'cnn1d' for (C, L), 'cnn3d' for (C, D, H, W)) adapt their fully connected
+    part to the input size. ``hidden_sizes`` only applies to the MLP; ``dropout`` to the MLP
+    and to the CNNs that have a dropout layer.
+    """
     if name == "mlp":
         return MLP(in_features=math.prod(input_shape),
                    hidden_sizes=options.get("hidden_sizes", (256, 128)),
                    out_features=num_classes, dropout=options.get("dropout", 0.0))
-    raise ValueError(f"unknown model {name!r}; available: mlp")
+    if name in _CNNS:
+        cls = _CNNS[name]
+        kwargs = {}
+        if cls in _WITH_DROPOUT:
+            kwargs["dropout"] = options.get("dropout", 0.0)
+        return cls(input_shape=tuple(input_shape), num_classes=num_classes, **kwargs)
+    raise ValueError(f"unknown model {name!r}; available: mlp, {', '.join(_CNNS)}")

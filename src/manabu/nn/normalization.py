@@ -1,20 +1,34 @@
-"""Normalisation layers (正規化): BatchNorm1d (バッチ正規化) and LayerNorm.
+"""Normalisation layers (正規化): BatchNorm1d/2d/3d (バッチ正規化), LayerNorm,
+InstanceNorm1d/2d/3d (インスタンス正規化) and GroupNorm (グループ正規化).
 
 Batch norm keeps running estimates of each channel's mean and variance while training and
 uses them at inference (``model.eval()``), so a prediction does not depend on the other
 samples of its batch. Layer norm needs no running statistics: it normalises each sample on
-its own, which is why Transformers and RNNs use it.
+its own, which is why Transformers and RNNs use it. Instance and group norm normalise each
+sample on its own too, per channel or per group of channels, so they suit small batches
+(detection, segmentation) and style transfer.
+
+Which values share one mean and variance, for an image batch (N, C, H, W):
+    BatchNorm2d     each channel, over N, H, W
+    LayerNorm       each sample, over its last axes (e.g. C, H, W)
+    InstanceNorm2d  each (sample, channel), over H, W
+    GroupNorm       each (sample, group of C/G channels), over those channels and H, W
 """
 
 import numpy as np
 
 from manabu import backend
 from manabu.autograd import Tensor
+from manabu.functional.group_norm import group_norm, instance_norm
 from manabu.functional.norm import batch_norm, layer_norm
+from manabu.functional.shape import reshape
 from manabu.nn.module import Module
 from manabu.nn.parameter import Parameter
 
-__all__ = ["BatchNorm1d", "LayerNorm"]
+__all__ = [
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LayerNorm", "InstanceNorm1d", "InstanceNorm2d",
+    "InstanceNorm3d", "GroupNorm",
+]
 
 
 def _dtype(dtype):
@@ -117,6 +131,23 @@ class BatchNorm1d(_BatchNorm):
     _expected_text = "(N, C) or (N, C, L); use BatchNorm2d for images (N, C, H, W)"
 
 
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation バッチ正規化 of images (N, C, H, W), per channel C: the mean and
+    variance of each channel over the batch and all positions (N*H*W values), as after a
+    convolution layer (Conv2d -> BatchNorm2d -> ReLU). Everything else as in BatchNorm1d."""
+
+    _expected_ndims = (4,)
+    _expected_text = "(N, C, H, W); use BatchNorm1d for (N, C) or (N, C, L)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation of volumes or clips (N, C, D, H, W), per channel C (statistics
+    over N*D*H*W values). Everything else as in BatchNorm1d."""
+
+    _expected_ndims = (5,)
+    _expected_text = "(N, C, D, H, W); use BatchNorm2d for images (N, C, H, W)"
+
+
 class LayerNorm(Module):
     """Layer normalisation over the last axes, whose shape is ``normalized_shape``:
 
@@ -164,3 +195,124 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """Instance normalisation インスタンス正規化: each channel of each sample normalised
+    over its own positions (L, H*W or D*H*W values), so no statistics are shared between
+    the samples of a batch:
+
+        y[n, c] = gamma[c] * (x[n, c] - mean[n, c]) / sqrt(var[n, c] + eps) + beta[c]
+
+    PyTorch's defaults: ``affine=False`` (no gamma and beta) and
+    ``track_running_stats=False`` (the input's statistics in training and eval mode). With
+    ``track_running_stats=True`` the running averages of the per-instance statistics are
+    kept while training and used in eval mode. Accepts unbatched inputs (C, *S) too.
+    """
+
+    _n = 2
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+
+    def _check_input(self, x):
+        name = type(self).__name__
+        n = self._n
+        if x.ndim not in (n + 1, n + 2):
+            raise ValueError(
+                f"{name}({self.num_features}): got a {x.ndim}-D input of shape "
+                f"{tuple(x.shape)}, expected {self._expected_text} or unbatched (C, ...)"
+            )
+        channels = x.shape[-(n + 1)]
+        if channels != self.num_features:
+            raise ValueError(
+                f"{name}({self.num_features}): input of shape {tuple(x.shape)} has {channels} "
+                f"channels, expected {self.num_features}; set num_features={channels} or "
+                "check the previous layer"
+            )
+
+    def forward(self, x):
+        self._check_input(x)
+        unbatched = x.ndim == self._n + 1
+        if unbatched:
+            x = reshape(x, (1,) + tuple(x.shape))  # (1, C, *S)
+        use_input_stats = self.training or not self.track_running_stats
+        momentum = 0.0 if self.momentum is None else self.momentum
+        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          use_input_stats=use_input_stats, momentum=momentum, eps=self.eps)
+        return reshape(y, y.shape[1:]) if unbatched else y  # (C, *S) when unbatched
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L): each channel of each sequence over its L
+    positions. See InstanceNorm2d."""
+
+    _n = 1
+    _expected_text = "(N, C, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of images (N, C, H, W): each feature map of each image over
+    its H*W pixels (style transfer, Ulyanov et al. 2016); affine=False by default."""
+
+    _n = 2
+    _expected_text = "(N, C, H, W)"
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W), each channel of each sample over D*H*W."""
+
+    _n = 3
+    _expected_text = "(N, C, D, H, W)"
+
+
+class GroupNorm(Module):
+    """Group normalisation グループ正規化 (Wu & He, 2018) of (N, C, *S): the C channels
+    split into ``num_groups`` groups, each group of each sample normalised over its C/G
+    channels and all positions, then a gamma and beta per channel:
+
+        y = gamma[c] * (x - mean[n, g]) / sqrt(var[n, g] + eps) + beta[c]
+
+    It does not depend on the batch (it works with a batch of 1 and is the same in training
+    and eval mode). num_groups=num_channels is instance norm with affine weights,
+    num_groups=1 normalises each sample over all its channels and positions.
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, dtype=None):
+        super().__init__()
+        for arg, value in (("num_groups", num_groups), ("num_channels", num_channels)):
+            if not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError(f"GroupNorm: {arg} must be a positive integer, got {value!r}")
+        if num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_groups={num_groups} must divide num_channels={num_channels}"
+            )
+        self.num_groups = int(num_groups)
+        self.num_channels = int(num_channels)
+        self.eps = eps
+        self.affine = affine
+        dtype = _dtype(dtype)
+        if affine:
+            self.weight = Parameter(np.ones(self.num_channels, dtype=dtype))  # gamma
+            self.bias = Parameter(np.zeros(self.num_channels, dtype=dtype))  # beta
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.affine:
+            self.weight.data[...] = 1
+            self.bias.data[...] = 0
+
+    def forward(self, x):
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(
+                f"GroupNorm({self.num_groups}, {self.num_channels}): expected an input "
+                f"(N, {self.num_channels}, ...) with the channels on axis 1, got shape "
+                f"{tuple(x.shape)}; set num_channels to the input's channels"
+            )
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
