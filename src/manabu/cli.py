@@ -24,7 +24,8 @@ def _build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model and save it in a run folder")
-    train.add_argument("--model", default="mlp", help="mlp or cnn (default: mlp)")
+    train.add_argument("--model", default="mlp",
+                       help="mlp, cnn, lenet, vgg or resnet20 (default: mlp)")
     train.add_argument("--dataset", default="digits",
                        help="digits, mnist-10k, mnist, fashion-mnist or spiral (default: digits)")
     train.add_argument("--epochs", type=int, default=30)

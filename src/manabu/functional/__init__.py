@@ -31,3 +31,40 @@ from manabu.functional.loss import (
 )
 from manabu.functional.norm import batch_norm, layer_norm
 from manabu.functional.embedding import embedding
+from manabu.functional.gru import gru, gru_cell
+from manabu.functional.lstm import lstm, lstm_cell
+from manabu.functional.rnn import rnn, rnn_cell
+from manabu.functional.conv import (
+    conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d,
+)
+from manabu.functional.pooling import (
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d, avg_pool1d, avg_pool2d,
+    avg_pool3d, global_avg_pool, max_pool1d, max_pool2d, max_pool3d,
+)
+from manabu.functional.attention import (
+    additive_attention, dot_product_attention, masked_softmax, merge_heads,
+    scaled_dot_product_attention, split_heads,
+)
+from manabu.functional.frelu import frelu, funnel_condition
+from manabu.functional.group_norm import group_norm, instance_norm
+from manabu.functional.word2vec import embedding_dot
+
+__all__ = [
+    "abs", "abs_rectification", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d", "add", "additive_attention", "alpha_dropout", "argmax", "argmin",
+    "avg_pool1d", "avg_pool2d", "avg_pool3d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "broadcast_to", "cat", "clamp", "clip", "concatenate",
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "cos", "cross_entropy", "div", "dot_product_attention", "dropout", "elu", "embedding",
+    "embedding_dot", "erf", "exp", "expand_dims", "flatten", "frelu", "funnel_condition", "gelu",
+    "getitem", "global_avg_pool", "glu", "group_norm", "gru", "gru_cell", "hard_sigmoid",
+    "hard_tanh", "huber_loss", "identity", "instance_norm", "kl_div", "l1_loss", "layer_norm",
+    "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "lstm", "lstm_cell",
+    "masked_softmax", "matmul", "max", "max_pool1d", "max_pool2d", "max_pool3d", "maximum",
+    "maxout", "mean", "mean_squared_error", "merge_heads", "min", "minimum", "mish", "mse_loss",
+    "mul", "neg", "nll_loss", "pad", "pow", "prelu", "relu", "relu6", "reshape", "rnn",
+    "rnn_cell", "rrelu", "scaled_dot_product_attention", "selu", "sigmoid", "sign", "silu", "sin",
+    "smooth_l1_loss", "softmax", "softplus", "split", "split_heads", "sqrt", "squeeze", "stack",
+    "std", "step", "sub", "sum", "sum_to_shape", "swapaxes", "swish", "tanh", "to", "transpose",
+    "unbroadcast", "unsqueeze", "var", "where",
+]
