@@ -7,6 +7,7 @@ record the architecture and ``manabu.load`` can rebuild it.
 import math
 
 from manabu.models.cnn import CNN1d, CNN3d, LeNet5, ResNet20, SimpleCNN, SmallVGG
+from manabu.models.language import RNNLM, evaluate_lm, lm_loss, perplexity
 from manabu.models.mlp import MLP
 from manabu.models.word2vec import (
     CBOW, SkipGram, UnigramSampler, analogy, contexts_targets, most_similar,
@@ -16,7 +17,7 @@ from manabu.models.word2vec import (
 __all__ = [
     "CNN1d", "CNN3d", "LeNet5", "ResNet20", "SimpleCNN", "SmallVGG",
     "CBOW", "MLP", "SkipGram", "UnigramSampler", "analogy", "build", "contexts_targets",
-    "most_similar", "negative_sampling_loss",
+    "most_similar", "negative_sampling_loss", "RNNLM", "evaluate_lm", "lm_loss", "perplexity",
 ]
 
 
