@@ -228,3 +228,21 @@ def prepare_mask(op, mask, x):
         raise ValueError(f"{op}: mask must hold only 0 and 1 (or False and True)")
     return time_major(m.astype(x.dtype))[:, :, None]  # (T, N, 1)
 
+
+
+class OneStep:
+    """Mixin turning a whole-sequence op (RNN, GRU) into its cell: one step, T = 1, with the
+    same math and so the same backward. Use as ``class RNNCell(OneStep, RNN)``."""
+
+    def forward(self, x, h, W_ih, W_hh, b_ih, b_hh):
+        x_seq = x[:, None, :]  # (N, 1, D)
+        _, h_next = super().forward(x_seq, h, W_ih, W_hh, b_ih, b_hh)
+        return h_next
+
+    def backward(self, gh_next):
+        N, H = gh_next.shape
+        gy = self.xp.zeros((N, 1, H), dtype=gh_next.dtype)  # the step's output is h' itself
+        gx, *rest = super().backward(gy, gh_next)
+        if gx is not None:
+            gx = gx[:, 0, :]  # (N, D)
+        return (gx, *rest)

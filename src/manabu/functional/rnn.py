@@ -12,7 +12,7 @@ See recurrent.py for the shared conventions (shapes, masks, BPTT).
 
 from manabu.autograd import Function
 from manabu.functional.recurrent import (
-    batch_first, bias_grads, check_sequence, check_state, check_step, check_weights,
+    OneStep, batch_first, bias_grads, check_sequence, check_state, check_step, check_weights,
     hidden_side_grad, input_side_grads, prepare_mask, project_inputs, recurrent_term,
     recurrent_term_grad, split_masked, time_major, zeros_bias, zeros_like_state,
 )
@@ -88,22 +88,9 @@ class RNN(Function):
         return gx, gh, gW_ih, gW_hh, gb_ih, gb_hh
 
 
-class RNNCell(RNN):
+class RNNCell(OneStep, RNN):
     """One RNN step, as torch.nn.RNNCell: (x (N, D), h, W_ih, W_hh, b_ih, b_hh) -> h' (N, H).
     The same math as RNN with T = 1 (so the same backward)."""
-
-    def forward(self, x, h, W_ih, W_hh, b_ih, b_hh):
-        x_seq = x[:, None, :]  # (N, 1, D)
-        _, h_next = super().forward(x_seq, h, W_ih, W_hh, b_ih, b_hh)
-        return h_next
-
-    def backward(self, gh_next):
-        N, H = gh_next.shape
-        gy = self.xp.zeros((N, 1, H), dtype=gh_next.dtype)  # the step's output is h' itself
-        gx, *rest = super().backward(gy, gh_next)
-        if gx is not None:
-            gx = gx[:, 0, :]  # (N, D)
-        return (gx, *rest)
 
 
 def _defaults(op, x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity):
