@@ -52,3 +52,15 @@ __all__ += [
     "load_tiny_shakespeare", "pad_sequences", "sin_cos", "toy_corpus", "toy_dialogues",
     "word_tokenize",
 ]
+from manabu.data import transform_ops, transforms  # noqa: E402 - appended: data augmentation
+from manabu.data.transforms import (  # noqa: E402
+    ColorJitter, Compose, Cutout, GaussianNoise, Normalize, RandomAffine, RandomCrop,
+    RandomErasing, RandomHorizontalFlip, RandomRotation, RandomVerticalFlip, Transform, mixup,
+)
+from manabu.data.transform_dataset import TransformDataset  # noqa: E402
+__all__ += [
+    "ColorJitter", "Compose", "Cutout", "GaussianNoise", "Normalize", "RandomAffine",
+    "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomRotation",
+    "RandomVerticalFlip", "Transform", "TransformDataset", "mixup", "transform_ops",
+    "transforms",
+]

@@ -17,6 +17,21 @@ LESSONS = {
     "weight-init": "manabu.lessons.weight_init",
     "overfitting": "manabu.lessons.overfitting",
     "batch-norm": "manabu.lessons.batch_norm",
+    "im2col": "manabu.lessons.im2col_lesson",
+    "cnn-mnist": "manabu.lessons.cnn_mnist",
+    "residual": "manabu.lessons.residual",
+    "normalization": "manabu.lessons.normalization",
+    "augmentation": "manabu.lessons.augmentation",
+    "binary-addition": "manabu.lessons.binary_addition",
+    "bptt": "manabu.lessons.bptt",
+    "lstm-vs-gru": "manabu.lessons.lstm_vs_gru",
+    "bidirectional": "manabu.lessons.bidirectional",
+    "word2vec": "manabu.lessons.word2vec_lesson",
+    "char-lm": "manabu.lessons.char_lm",
+    "sin-cos": "manabu.lessons.sin_cos",
+    "addition": "manabu.lessons.addition",
+    "dates": "manabu.lessons.dates",
+    "dialogue": "manabu.lessons.dialogue",
 }
 
 __all__ = ["LESSONS", "catalog", "run"]

@@ -7,8 +7,10 @@ record the architecture and ``manabu.load`` can rebuild it.
 import math
 
 from manabu.models.cnn import CNN1d, CNN3d, LeNet5, ResNet20, SimpleCNN, SmallVGG
+from manabu.models.hred import HRED, VHRED, dialogue_pairs, kl_annealing
 from manabu.models.language import RNNLM, evaluate_lm, lm_loss, perplexity
 from manabu.models.mlp import MLP
+from manabu.models.seq2seq import Seq2Seq, Seq2SeqRegressor
 from manabu.models.word2vec import (
     CBOW, SkipGram, UnigramSampler, analogy, contexts_targets, most_similar,
     negative_sampling_loss,
@@ -18,6 +20,7 @@ __all__ = [
     "CNN1d", "CNN3d", "LeNet5", "ResNet20", "SimpleCNN", "SmallVGG",
     "CBOW", "MLP", "SkipGram", "UnigramSampler", "analogy", "build", "contexts_targets",
     "most_similar", "negative_sampling_loss", "RNNLM", "evaluate_lm", "lm_loss", "perplexity",
+    "HRED", "VHRED", "Seq2Seq", "Seq2SeqRegressor", "dialogue_pairs", "kl_annealing",
 ]
 
 
