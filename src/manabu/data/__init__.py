@@ -1,64 +1,37 @@
-"""manabu.data: datasets, mini-batch loading and the data sets used by lessons and tests.
+"""manabu.data: datasets, mini-batch loading, augmentation and the data sets of the lessons.
 
 ``TensorDataset(x, y)`` + ``DataLoader(dataset, batch_size=32, shuffle=True, seed=0)`` is the
-usual pair; ``manabu.data.datasets`` holds the loaders (digits, spiral, MNIST, ...).
+usual pair; ``manabu.data.datasets`` holds the loaders (digits, spiral, MNIST, sequences,
+tiny-shakespeare, ...), ``manabu.data.transforms`` the seeded augmentations and
+``manabu.data.text`` the ``Vocabulary`` and tokenizers.
 """
 
+from manabu.data import transform_ops, transforms
 from manabu.data.dataset import Dataset, Subset, TensorDataset, random_split, train_val_split
 from manabu.data.datasets import (
-    ChecksumError,
-    DataNotFoundError,
-    linear_toy,
-    load_digits,
-    load_digits_split,
-    load_fashion_mnist,
-    load_mnist,
-    load_mnist_10k,
-    noisy_sine,
-    spiral,
-    xor,
+    ChecksumError, DataNotFoundError, addition_strings, binary_addition, date_formats,
+    linear_toy, load_digits, load_digits_split, load_fashion_mnist, load_mnist, load_mnist_10k,
+    load_tiny_shakespeare, noisy_sine, sin_cos, spiral, toy_corpus, toy_dialogues, xor,
 )
 from manabu.data.loader import DataLoader, default_collate
-
-__all__ = [
-    "ChecksumError",
-    "DataLoader",
-    "DataNotFoundError",
-    "Dataset",
-    "Subset",
-    "TensorDataset",
-    "default_collate",
-    "linear_toy",
-    "load_digits",
-    "load_digits_split",
-    "load_fashion_mnist",
-    "load_mnist",
-    "load_mnist_10k",
-    "noisy_sine",
-    "random_split",
-    "spiral",
-    "train_val_split",
-    "xor",
-]
-from manabu.data.text import (  # noqa: E402 - appended: text and sequence data
-    Vocabulary, char_tokenize, pad_sequences, word_tokenize,
-)
-from manabu.data.datasets import (  # noqa: E402
-    addition_strings, binary_addition, date_formats, load_tiny_shakespeare, sin_cos,
-    toy_corpus, toy_dialogues,
-)
-__all__ += [
-    "Vocabulary", "addition_strings", "binary_addition", "char_tokenize", "date_formats",
-    "load_tiny_shakespeare", "pad_sequences", "sin_cos", "toy_corpus", "toy_dialogues",
-    "word_tokenize",
-]
-from manabu.data import transform_ops, transforms  # noqa: E402 - appended: data augmentation
-from manabu.data.transforms import (  # noqa: E402
+from manabu.data.text import Vocabulary, char_tokenize, pad_sequences, word_tokenize
+from manabu.data.transform_dataset import TransformDataset
+from manabu.data.transforms import (
     ColorJitter, Compose, Cutout, GaussianNoise, Normalize, RandomAffine, RandomCrop,
     RandomErasing, RandomHorizontalFlip, RandomRotation, RandomVerticalFlip, Transform, mixup,
 )
-from manabu.data.transform_dataset import TransformDataset  # noqa: E402
-__all__ += [
+
+__all__ = [
+    # datasets and loading
+    "Dataset", "Subset", "TensorDataset", "DataLoader", "default_collate", "random_split",
+    "train_val_split", "ChecksumError", "DataNotFoundError",
+    # data sets
+    "linear_toy", "load_digits", "load_digits_split", "load_fashion_mnist", "load_mnist",
+    "load_mnist_10k", "noisy_sine", "spiral", "xor", "addition_strings", "binary_addition",
+    "date_formats", "load_tiny_shakespeare", "sin_cos", "toy_corpus", "toy_dialogues",
+    # text
+    "Vocabulary", "char_tokenize", "pad_sequences", "word_tokenize",
+    # augmentation
     "ColorJitter", "Compose", "Cutout", "GaussianNoise", "Normalize", "RandomAffine",
     "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomRotation",
     "RandomVerticalFlip", "Transform", "TransformDataset", "mixup", "transform_ops",

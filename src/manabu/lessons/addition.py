@@ -29,8 +29,7 @@ import numpy as np
 import manabu
 from manabu import optim, plot
 from manabu.data.datasets.sequences import addition_strings
-from manabu.models.seq2seq import Seq2Seq
-from manabu.optim import clip_grad_norm_
+from manabu.models.seq2seq import Seq2Seq, train_epoch
 
 VARIANTS = {
     "baseline": {},
@@ -47,12 +46,6 @@ def load_data(n_train, n_test=2000, seed=0):
     return (x[:n_train], t[:n_train]), (x[n_train:], t[n_train:]), vocab
 
 
-def accuracy(model, x, t, vocab):
-    """Exact match of the greedy answer (every character, padding included)."""
-    answer = model.generate(x, start_id=vocab.bos_id, max_len=t.shape[1] - 1)
-    return float((answer == t[:, 1:]).all(axis=1).mean())
-
-
 def train_variant(options, train, test, vocab, epochs, hidden_dim=128, lr=0.005,
                   batch_size=128, seed=0):
     """Train one Seq2Seq variant; returns (model, held-out accuracy after each epoch)."""
@@ -63,16 +56,9 @@ def train_variant(options, train, test, vocab, epochs, hidden_dim=128, lr=0.005,
     x, t = train
     accuracies = []
     for _ in range(epochs):
-        order = rng.permutation(len(x))
-        for start in range(0, len(x), batch_size):
-            rows = order[start:start + batch_size]
-            # teacher forcing: the decoder reads "_91 " and must write "91  "
-            loss = model.loss(x[rows], t[rows, :-1], t[rows, 1:])
-            optimizer.zero_grad()
-            loss.backward()
-            clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-        accuracies.append(accuracy(model, *test, vocab))
+        # teacher forcing: the decoder reads "_91 " and must write "91  "
+        train_epoch(model, optimizer, x, t, batch_size, rng)
+        accuracies.append(model.exact_match(*test, start_id=vocab.bos_id))
     return model, accuracies
 
 

@@ -19,14 +19,7 @@ import numpy as np
 import manabu
 from manabu import optim, plot
 from manabu.data.datasets.sequences import date_formats
-from manabu.models.seq2seq import Seq2Seq
-from manabu.optim import clip_grad_norm_
-
-
-def accuracy(model, x, t, vocab):
-    """Exact match of the greedy ISO date."""
-    answer = model.generate(x, start_id=vocab.bos_id, max_len=t.shape[1] - 1)
-    return float((answer == t[:, 1:]).all(axis=1).mean())
+from manabu.models.seq2seq import Seq2Seq, train_epoch
 
 
 def train_dates(n_train, epochs, n_test=2000, hidden_dim=64, lr=0.005, batch_size=128,
@@ -43,15 +36,8 @@ def train_dates(n_train, epochs, n_test=2000, hidden_dim=64, lr=0.005, batch_siz
     rng = np.random.default_rng(seed)
     accuracies = []
     for _ in range(epochs):
-        order = rng.permutation(n_train)
-        for start in range(0, n_train, batch_size):
-            rows = order[start:start + batch_size]
-            loss = model.loss(x[rows], t[rows, :-1], t[rows, 1:])
-            optimizer.zero_grad()
-            loss.backward()
-            clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-        accuracies.append(accuracy(model, x_test, t_test, vocab))
+        train_epoch(model, optimizer, x, t, batch_size, rng)
+        accuracies.append(model.exact_match(x_test, t_test, start_id=vocab.bos_id))
     return model, accuracies, (x_test, t_test), vocab
 
 

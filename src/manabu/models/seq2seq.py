@@ -32,8 +32,9 @@ from manabu.autograd import Tensor, no_grad
 from manabu.functional.activation import log_softmax
 from manabu.functional.loss import cross_entropy
 from manabu.functional.shape import broadcast_to, concatenate, expand_dims, squeeze
+from manabu.optim.clip import clip_grad_norm_
 
-__all__ = ["Seq2Seq", "Seq2SeqRegressor"]
+__all__ = ["Seq2Seq", "Seq2SeqRegressor", "train_epoch"]
 
 CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -253,6 +254,29 @@ class Seq2Seq(nn.Module):
                 raise ValueError("Seq2Seq.generate: return_attention needs beam_width=1")
             return beam_decode(self._step, state, start_id, len(ids), max_len, beam_width,
                                end_id, fill, length_penalty)
+
+    def exact_match(self, src, tgt, start_id):
+        """Share of rows whose greedy answer equals ``tgt[:, 1:]`` at every position
+        (padding included); ``tgt`` starts with the start token, as in training."""
+        answer = self.generate(src, start_id=start_id, max_len=tgt.shape[1] - 1)
+        return float((answer == np.asarray(tgt)[:, 1:]).all(axis=1).mean())
+
+
+def train_epoch(model, optimizer, src, tgt, batch_size, rng, max_norm=5.0):
+    """One epoch of teacher forcing over shuffled mini-batches: the decoder reads
+    ``tgt[:, :-1]`` and must write ``tgt[:, 1:]``; gradients clipped to ``max_norm``.
+    Returns the mean loss."""
+    order = rng.permutation(len(src))
+    losses = []
+    for start in range(0, len(src), batch_size):
+        rows = order[start:start + batch_size]
+        loss = model.loss(src[rows], tgt[rows, :-1], tgt[rows, 1:])
+        optimizer.zero_grad()
+        loss.backward()
+        clip_grad_norm_(model.parameters(), max_norm)
+        optimizer.step()
+        losses.append(loss.item())
+    return float(np.mean(losses))
 
 
 class Seq2SeqRegressor(nn.Module):

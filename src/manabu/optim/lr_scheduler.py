@@ -30,7 +30,22 @@ __all__ = [
 ]
 
 
-class LRScheduler:
+class _SchedulerState:
+    """What every scheduler shares: the last lrs it set and a JSON-safe state_dict."""
+
+    def get_last_lr(self):
+        """The lrs set by the last ``step()`` (one per parameter group)."""
+        return list(self._last_lr)
+
+    def state_dict(self):
+        """Everything but the optimizer, as numbers and lists (JSON-serialisable)."""
+        return {k: _plain(v) for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict):
+        self.__dict__.update(state_dict)
+
+
+class LRScheduler(_SchedulerState):
     """Base class: subclasses give ``lr_at(base_lr, t)``, the lr after t calls of step().
 
     Making the scheduler sets every group's lr to ``lr_at(base_lr, 0)`` (``last_epoch``
@@ -69,17 +84,6 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        """The lrs set by the last ``step()`` (one per parameter group)."""
-        return list(self._last_lr)
-
-    def state_dict(self):
-        """Everything but the optimizer, as numbers and lists (JSON-serialisable)."""
-        return {k: _plain(v) for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
 
 
 def _plain(value):
@@ -189,7 +193,7 @@ class WarmupCosine(LRScheduler):
         return self.min_lr + (base_lr - self.min_lr) * cosine
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(_SchedulerState):
     """Cut lr by ``factor`` when a metric stops improving, as PyTorch's scheduler.
 
     Call ``step(metric)`` once an epoch with a validation loss (mode='min') or accuracy
@@ -274,13 +278,3 @@ class ReduceLROnPlateau:
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
                 group["lr"] = new_lr
-
-    def get_last_lr(self):
-        return list(self._last_lr)
-
-    def state_dict(self):
-        """Everything but the optimizer, as numbers and lists (JSON-serialisable)."""
-        return {k: _plain(v) for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
