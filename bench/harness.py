@@ -1,7 +1,9 @@
 """Timing harness: manabu and PyTorch alternate (A B A B ...) in one process.
 
 Each workload gives two callables that run the same work (an epoch, 100 steps, ...) and
-return the final loss. After one warm-up call each, they alternate for ``repeats`` timed
+return the mean loss. The first call of each side, from the same initial weights on the same
+data, doubles as the warm-up and gives the losses compared (later calls go on training, so
+float32 rounding differences keep growing). Then the two alternate for ``repeats`` timed
 runs; the ratio reported is the median of the pairwise ratios manabu / PyTorch, which is
 robust to the machine getting slower or faster during the run.
 """
@@ -54,11 +56,9 @@ def compare(name, description, run_manabu, run_torch, repeats=5, flops=0.0, targ
     """Warm up both sides, then alternate them ``repeats`` times."""
     result = Result(name, description, flops=flops, target=target,
                     loss_tolerance=loss_tolerance)
-    run_manabu()
-    run_torch()
+    result.manabu_loss = run_manabu()  # warm-up, and the losses compared
+    result.torch_loss = run_torch()
     for _ in range(repeats):
-        seconds, result.manabu_loss = timed(run_manabu)
-        result.manabu_times.append(seconds)
-        seconds, result.torch_loss = timed(run_torch)
-        result.torch_times.append(seconds)
+        result.manabu_times.append(timed(run_manabu)[0])
+        result.torch_times.append(timed(run_torch)[0])
     return result

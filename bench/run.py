@@ -59,14 +59,17 @@ def run_workload(name, quick, repeats):
 
 
 def peak_memory(name, side, quick):
-    """Max RSS (MiB) of a fresh process that runs the workload on one side only."""
+    """Peak resident memory (MiB) of a fresh process that runs the workload on one side
+    only, read from /proc/self/status (Linux)."""
     code = (
-        "import resource, sys, importlib\n"
+        "import sys, importlib\n"
         f"setup = importlib.import_module({WORKLOADS[name][0]!r}).setup(quick={quick}, "
         f"sides=({side!r},))\n"
         f"run = setup[0] if {side!r} == 'manabu' else setup[1]\n"
         "run()\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forked parent
+        "print(next(int(l.split()[1]) for l in open('/proc/self/status')"
+        " if l.startswith('VmHWM')) / 1024)\n"
     )
     if side == "manabu":  # measure manabu alone: keep PyTorch's libraries out of its process
         code = "import sys\nsys.modules['torch'] = None\n" + code
