@@ -10,7 +10,6 @@ and validation take about 14 s for manabu and 9 s for PyTorch (one thread each) 
 2-core machine, the whole test 19-30 s depending on the load.
 """
 
-import os
 import time
 
 import numpy as np
@@ -26,20 +25,8 @@ from manabu.models.language import RNNLM, evaluate_lm, lm_loss
 
 torch = pytest.importorskip("torch")
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
 EMBED, HIDDEN, BATCH, SEQ_LEN, STEPS, LR, CLIP = 32, 128, 32, 64, 600, 3e-3, 5.0
 VAL_ROWS = 64
-
-
-@pytest.fixture
-def shakespeare_root():
-    """Folder holding tinyshakespeare/input.txt (MANABU_DATA, else ../shared/data); skips if
-    absent."""
-    root = os.environ.get("MANABU_DATA", SHARED_DATA)
-    if not os.path.exists(os.path.join(root, "tinyshakespeare", "input.txt")):
-        pytest.skip(f"tiny-shakespeare not found under {root}")
-    return root
 
 
 class TorchLM(torch.nn.Module):

@@ -1,48 +1,21 @@
 """Smoke tests of the basic lessons: each runs in quick mode and its headline numbers must say
 what the lesson's docstring claims. The MNIST lessons skip when the t10k files are absent."""
 
-import json
 import math
 
 import numpy as np
 import pytest
 
-from manabu import cli
 from manabu.lessons import (
     batch_norm, forward_pass, optimizers, overfitting, regression, sigmoid_vs_relu,
     weight_init,
 )
 
-NAMES = ["forward-pass", "regression", "sigmoid-vs-relu", "optimizers", "weight-init",
-         "overfitting", "batch-norm"]
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def assert_png(path):
-    with open(path, "rb") as handle:
-        data = handle.read()
-    assert data.startswith(PNG_SIGNATURE), path
-    assert len(data) > 2000, path  # a real figure, not an empty canvas
-
-
-@pytest.fixture
-def mnist_env(mnist_root, monkeypatch):
-    """The lessons read MNIST from MANABU_DATA, as a user's run does."""
-    monkeypatch.setenv("MANABU_DATA", mnist_root)
-    return mnist_root
-
-
-def test_lesson_list_names_every_basic_lesson(capsys):
-    assert cli.main(["lesson", "--list"]) == 0
-    listed = capsys.readouterr().out
-    for name in NAMES:
-        assert name in listed
-
-
-def test_forward_pass_numpy_tensor_and_hand_agree(tmp_path, capsys):
-    assert cli.main(["lesson", "forward-pass", "--quick", "--out", str(tmp_path)]) == 0
+def test_forward_pass_numpy_tensor_and_hand_agree(run_lesson, capsys, assert_png):
+    result = run_lesson("forward-pass")
     printed = capsys.readouterr().out
-    result = json.loads(printed[printed.index("{"):])  # the CLI prints the dict as JSON last
     # worked by hand: u1 = (1.2, 0.6, -0.9), z1 = (1.2, 0.6, 0), y = 0.84 - 0.30 + 0.05
     assert result["hidden_u_2_3_1"] == pytest.approx([1.2, 0.6, -0.9], abs=1e-12)
     assert result["output_2_3_1"] == pytest.approx(0.59, abs=1e-12)
@@ -66,7 +39,7 @@ def test_forward_pass_tensor_version_backpropagates():
     np.testing.assert_allclose(model[0].weight.grad.numpy(), expected, atol=1e-12)
 
 
-def test_regression_recovers_the_weights(tmp_path):
+def test_regression_recovers_the_weights(tmp_path, assert_png):
     result = regression.run(quick=True, out=str(tmp_path))
     assert abs(result["w0"] - 3.0) < 0.3
     assert abs(result["w1"] - 2.0) < 0.3
@@ -77,7 +50,7 @@ def test_regression_recovers_the_weights(tmp_path):
         assert_png(path)
 
 
-def test_sigmoid_vs_relu_shows_vanishing_gradients(tmp_path):
+def test_sigmoid_vs_relu_shows_vanishing_gradients(tmp_path, assert_png):
     result = sigmoid_vs_relu.run(quick=True, out=str(tmp_path))
     runs = result["runs"]
     deep_sigmoid = runs["sigmoid, 6 hidden layers"]["final_loss"]
@@ -94,7 +67,7 @@ def test_sigmoid_vs_relu_shows_vanishing_gradients(tmp_path):
         assert_png(path)
 
 
-def test_weight_init_histograms_collapse_or_saturate(tmp_path):
+def test_weight_init_histograms_collapse_or_saturate(tmp_path, assert_png):
     result = weight_init.run(quick=True, out=str(tmp_path))
     sigmoid, relu = result["sigmoid"], result["ReLU"]
     assert sigmoid["std 1"]["last_saturated"] > 0.5  # piled up at 0 and 1
@@ -110,7 +83,7 @@ def test_weight_init_histograms_collapse_or_saturate(tmp_path):
         assert_png(path)
 
 
-def test_optimizers_adam_beats_sgd(tmp_path, mnist_env):
+def test_optimizers_adam_beats_sgd(tmp_path, mnist_env, assert_png):
     result = optimizers.run(quick=True, out=str(tmp_path))
     runs = result["optimizers"]
     assert set(runs) == {"SGD", "Momentum", "AdaGrad", "RMSProp", "Adam"}
@@ -121,7 +94,7 @@ def test_optimizers_adam_beats_sgd(tmp_path, mnist_env):
     assert_png(result["figure"])
 
 
-def test_overfitting_gap_is_positive(tmp_path, mnist_env):
+def test_overfitting_gap_is_positive(tmp_path, mnist_env, assert_png):
     result = overfitting.run(quick=True, out=str(tmp_path))
     settings = result["settings"]
     plain = settings["no regularisation"]
@@ -132,7 +105,7 @@ def test_overfitting_gap_is_positive(tmp_path, mnist_env):
         assert_png(path)
 
 
-def test_batch_norm_rescues_a_bad_start(tmp_path, mnist_env):
+def test_batch_norm_rescues_a_bad_start(tmp_path, mnist_env, assert_png):
     result = batch_norm.run(quick=True, out=str(tmp_path))
     runs = result["runs"]
     without = runs["std 0.01, without batch norm"]["train_accuracy"]

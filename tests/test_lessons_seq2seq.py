@@ -5,29 +5,11 @@ for real and check each lesson's DONE-WHEN number: sin -> cos test MSE < 0.01, d
 import numpy as np
 import pytest
 
-from manabu import cli
 from manabu.data.datasets.sequences import date_formats
-from manabu.lessons import LESSONS, addition, dates, dialogue, sin_cos
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from manabu.lessons import addition, dates, dialogue, sin_cos
 
 
-def assert_png(path):
-    with open(path, "rb") as handle:
-        data = handle.read()
-    assert data.startswith(PNG_SIGNATURE), path
-    assert len(data) > 2000, path  # a real figure, not an empty canvas
-
-
-def test_lessons_are_registered_and_listed(capsys):
-    for name in ("sin-cos", "addition", "dates", "dialogue"):
-        assert name in LESSONS
-    assert cli.main(["lesson", "--list"]) == 0
-    listed = capsys.readouterr().out
-    assert "sin-cos" in listed and "dialogue" in listed
-
-
-def test_sin_cos_quick(tmp_path, capsys):
+def test_sin_cos_quick(tmp_path, capsys, assert_png):
     result = sin_cos.run(quick=True, out=str(tmp_path))
     assert result["test_mse_teacher_forced"] < 0.01  # 8 epochs on 300 windows
     assert result["test_mse"] < 0.2  # predicting 0 would give 0.5
@@ -44,7 +26,7 @@ def test_notes_windows_follow_the_notes_layout():
     np.testing.assert_allclose(y[75, :, 0], np.cos(grid[75:99]), atol=1e-6)  # the last
 
 
-def test_addition_quick(tmp_path):
+def test_addition_quick(tmp_path, assert_png):
     result = addition.run(quick=True, out=str(tmp_path))
     assert set(result["accuracy"]) == set(addition.VARIANTS)
     for curve in result["curves"].values():
@@ -52,7 +34,7 @@ def test_addition_quick(tmp_path):
     assert_png(result["figures"][0])
 
 
-def test_dates_quick(tmp_path):
+def test_dates_quick(tmp_path, assert_png):
     result = dates.run(quick=True, out=str(tmp_path))
     assert len(result["accuracies"]) == 1 and 0 <= result["accuracy"] <= 1
     for path in result["figures"]:
@@ -67,7 +49,7 @@ def test_dates_heat_map_examples_differ_in_format():
     assert texts[0][0].isalpha() and texts[2][:4].isdigit()
 
 
-def test_dialogue_quick(tmp_path, capsys):
+def test_dialogue_quick(tmp_path, capsys, assert_png):
     result = dialogue.run(quick=True, out=str(tmp_path))
     assert set(result["exact_match"]) == {"last utterance only", "HRED", "VHRED"}
     for value in result["reconstruction"].values():

@@ -2,54 +2,18 @@
 character LM): each runs in quick mode and its headline numbers must say what its docstring
 claims. The tiny-shakespeare lessons skip when the corpus is absent."""
 
-import json
 import math
-import os
 
 import numpy as np
 import pytest
 
-from manabu import cli
 from manabu.functions import numerical_gradient
 from manabu.lessons import (
     bidirectional, binary_addition, bptt, char_lm, lstm_vs_gru, word2vec_lesson,
 )
 
-NAMES = ["binary-addition", "bptt", "lstm-vs-gru", "bidirectional", "word2vec", "char-lm"]
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
-
-
-def assert_png(path):
-    with open(path, "rb") as handle:
-        data = handle.read()
-    assert data.startswith(PNG_SIGNATURE), path
-    assert len(data) > 2000, path  # a real figure, not an empty canvas
-
-
-@pytest.fixture
-def shakespeare_root(monkeypatch):
-    """Folder holding tinyshakespeare/input.txt (MANABU_DATA, else ../shared/data), set as
-    MANABU_DATA for the lesson, as a user's run does; skips if absent."""
-    root = os.environ.get("MANABU_DATA", SHARED_DATA)
-    if not os.path.exists(os.path.join(root, "tinyshakespeare", "input.txt")):
-        pytest.skip(f"tiny-shakespeare not found under {root}")
-    monkeypatch.setenv("MANABU_DATA", root)
-    return root
-
-
-def test_lesson_list_names_every_sequence_lesson(capsys):
-    assert cli.main(["lesson", "--list"]) == 0
-    listed = capsys.readouterr().out
-    for name in NAMES:
-        assert name in listed
-
-
-def test_binary_addition_both_ways_add_every_held_out_pair(tmp_path, capsys):
-    assert cli.main(["lesson", "binary-addition", "--quick", "--out", str(tmp_path)]) == 0
-    printed = capsys.readouterr().out
-    result = json.loads(printed[printed.index("{"):])  # the CLI prints the dict as JSON last
+def test_binary_addition_both_ways_add_every_held_out_pair(run_lesson, assert_png):
+    result = run_lesson("binary-addition")
     assert result["held_out_pairs"] == 1000
     assert result["textbook_accuracy"] == 1.0  # by hand, manabu.functions + written BPTT
     assert result["nn_rnn_accuracy"] == 1.0  # nn.RNN + autograd
@@ -77,7 +41,7 @@ def test_textbook_bptt_matches_a_numerical_gradient():
         np.testing.assert_allclose(grads[name], expected, rtol=1e-5, atol=1e-9, err_msg=name)
 
 
-def test_bptt_vanishing_exploding_and_clipping(tmp_path):
+def test_bptt_vanishing_exploding_and_clipping(tmp_path, assert_png):
     result = bptt.run(quick=True, out=str(tmp_path))
     assert result["rnn_ratio"] < 1e-20  # 勾配消失: 100 steps squash the gradient
     assert result["lstm_ratio"] < 1e-15  # forget gates at 0.5 forget as fast
@@ -92,7 +56,7 @@ def test_bptt_vanishing_exploding_and_clipping(tmp_path):
     assert_png(result["figure"])
 
 
-def test_bidirectional_sees_the_next_token(tmp_path):
+def test_bidirectional_sees_the_next_token(tmp_path, assert_png):
     result = bidirectional.run(quick=True, out=str(tmp_path))
     assert result["unidirectional_accuracy"] < 0.13  # chance is 0.1
     assert result["bidirectional_accuracy"] > 0.99
@@ -101,7 +65,7 @@ def test_bidirectional_sees_the_next_token(tmp_path):
     assert_png(result["figure"])
 
 
-def test_lstm_vs_gru_counts_gates_and_learns(tmp_path, shakespeare_root):
+def test_lstm_vs_gru_counts_gates_and_learns(tmp_path, shakespeare_root, assert_png):
     result = lstm_vs_gru.run(quick=True, out=str(tmp_path))
     per_gate = 64 * (32 + 64) + 2 * 64  # H (D + H) + 2 H
     assert result["parameters_per_gate_block"] == per_gate
@@ -112,7 +76,7 @@ def test_lstm_vs_gru_counts_gates_and_learns(tmp_path, shakespeare_root):
     assert_png(result["figure"])
 
 
-def test_word2vec_learns_neighbours(tmp_path, shakespeare_root):
+def test_word2vec_learns_neighbours(tmp_path, shakespeare_root, assert_png):
     result = word2vec_lesson.run(quick=True, out=str(tmp_path))
     assert result["words"] == 60_000
     assert result["loss_start"] == pytest.approx(6 * math.log(2))
@@ -123,7 +87,7 @@ def test_word2vec_learns_neighbours(tmp_path, shakespeare_root):
     assert_png(result["figure"])
 
 
-def test_char_lm_beats_the_unigram_model_and_writes(tmp_path, shakespeare_root):
+def test_char_lm_beats_the_unigram_model_and_writes(tmp_path, shakespeare_root, assert_png):
     result = char_lm.run(quick=True, out=str(tmp_path))
     assert result["unigram_loss"] == pytest.approx(3.32, abs=0.02)
     assert result["val_loss"] < result["unigram_loss"] - 0.2

@@ -2,37 +2,11 @@
 augmentation): each runs in quick mode, writes its figures, and its headline numbers say
 what the lesson's docstring claims. The MNIST lessons skip when the t10k files are absent."""
 
-import pytest
-
-from manabu import cli
 from manabu.lessons import augmentation, cnn_mnist, im2col_lesson, normalization, residual
 
-NAMES = ["im2col", "cnn-mnist", "residual", "normalization", "augmentation"]
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def assert_png(path):
-    with open(path, "rb") as handle:
-        data = handle.read()
-    assert data.startswith(PNG_SIGNATURE), path
-    assert len(data) > 2000, path  # a real figure, not an empty canvas
-
-
-@pytest.fixture
-def mnist_env(mnist_root, monkeypatch):
-    """The lessons read MNIST from MANABU_DATA, as a user's run does."""
-    monkeypatch.setenv("MANABU_DATA", mnist_root)
-    return mnist_root
-
-
-def test_lesson_list_names_every_vision_lesson(capsys):
-    assert cli.main(["lesson", "--list"]) == 0
-    listed = capsys.readouterr().out
-    for name in NAMES:
-        assert name in listed
-
-
-def test_im2col_lesson_equals_conv2d(tmp_path, capsys):
+def test_im2col_lesson_equals_conv2d(tmp_path, capsys, assert_png):
     result = im2col_lesson.run(quick=True, out=str(tmp_path))
     printed = capsys.readouterr().out
     assert result["output_4x4"] == [[15.0, 16.0], [6.0, 15.0]]  # worked by hand
@@ -47,7 +21,7 @@ def test_im2col_lesson_equals_conv2d(tmp_path, capsys):
         assert path in printed
 
 
-def test_cnn_mnist_learns_and_draws_its_filters(tmp_path, mnist_env):
+def test_cnn_mnist_learns_and_draws_its_filters(tmp_path, mnist_env, assert_png):
     result = cnn_mnist.run(quick=True, out=str(tmp_path))
     assert result["parameters"] == 206_922
     assert 0.8 < result["test_accuracy"] <= 1.0
@@ -59,7 +33,7 @@ def test_cnn_mnist_learns_and_draws_its_filters(tmp_path, mnist_env):
         assert_png(path)
 
 
-def test_residual_trains_where_the_plain_network_struggles(tmp_path):
+def test_residual_trains_where_the_plain_network_struggles(tmp_path, assert_png):
     result = residual.run(quick=True, out=str(tmp_path))
     plain = result["runs"]["20 layers, plain"]
     skip = result["runs"]["20 layers, residual"]
@@ -71,7 +45,7 @@ def test_residual_trains_where_the_plain_network_struggles(tmp_path):
         assert_png(path)
 
 
-def test_normalization_axes_and_training(tmp_path, mnist_env):
+def test_normalization_axes_and_training(tmp_path, mnist_env, assert_png):
     result = normalization.run(quick=True, out=str(tmp_path))
     for name in ("batch", "layer", "instance", "group"):
         assert result["axes"][name]["max_abs_mean"] < 1e-5
@@ -87,7 +61,7 @@ def test_normalization_axes_and_training(tmp_path, mnist_env):
         assert_png(path)
 
 
-def test_augmentation_gallery_and_gain(tmp_path, mnist_env):
+def test_augmentation_gallery_and_gain(tmp_path, mnist_env, assert_png):
     result = augmentation.run(quick=True, out=str(tmp_path))
     without = result["runs"]["without augmentation"]
     with_augmentation = result["runs"]["with augmentation"]

@@ -28,18 +28,22 @@ def _build_parser():
                        help="mlp, cnn, lenet, vgg or resnet20 (default: mlp)")
     train.add_argument("--dataset", default="digits",
                        help="digits, mnist-10k, mnist, fashion-mnist or spiral (default: digits)")
-    train.add_argument("--epochs", type=int, default=30)
-    train.add_argument("--batch-size", type=int, default=32)
+    train.add_argument("--epochs", type=int, default=30, help="passes over the data (default 30)")
+    train.add_argument("--batch-size", type=int, default=32, help="examples per step (default 32)")
     train.add_argument("--optimizer", default="adam",
-                       help="sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw")
+                       help="sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw "
+                            "(default: adam)")
     train.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
-    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--weight-decay", type=float, default=0.0,
+                       help="L2 weight decay (default 0)")
     train.add_argument("--hidden", type=int, nargs="+", default=[256, 128],
                        help="MLP hidden layer sizes (default: 256 128)")
-    train.add_argument("--dropout", type=float, default=0.0)
+    train.add_argument("--dropout", type=float, default=0.0,
+                       help="dropout rate of the MLP and CNNs that have one (default 0)")
     train.add_argument("--val-fraction", type=float, default=0.1,
                        help="share of the training data held out for validation curves")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0,
+                       help="seed for weights, shuffling and the split (default 0)")
     train.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
     train.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
 
@@ -52,7 +56,7 @@ def _build_parser():
 
     plot = commands.add_parser("plot", help="draw a figure")
     plot.add_argument("what", choices=["activations"])
-    plot.add_argument("--out", default="activations.png")
+    plot.add_argument("--out", default="activations.png", help="PNG file to write")
 
     lesson = commands.add_parser("lesson", help="run a lesson from the notes")
     lesson.add_argument("name", nargs="?", help="lesson name (see --list)")
