@@ -51,20 +51,9 @@ def copy_into_torch(manabu_model, torch_model):
     torch_model.load_state_dict(state)
 
 
-def manabu_epoch(model, optimizer, data, loss_fn):
-    """One pass of forward, loss, backward, update over ``data``; the mean loss."""
-    total = 0.0
-    for xb, yb in data:
-        loss = loss_fn(model(xb), yb)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        total += float(loss.data)
-    return total / len(data)
-
-
-def torch_epoch(model, optimizer, data, loss_fn):
-    """The same pass in PyTorch."""
+def train_epoch(model, optimizer, data, loss_fn):
+    """One pass of forward, loss, backward, update over ``data``; the mean loss. The same
+    code drives both libraries."""
     total = 0.0
     for xb, yb in data:
         loss = loss_fn(model(xb), yb)
@@ -73,3 +62,35 @@ def torch_epoch(model, optimizer, data, loss_fn):
         optimizer.step()
         total += loss.item()
     return total / len(data)
+
+
+def classifier_epochs(x, y, batch_size, manabu_model, torch_model, sides):
+    """(run_manabu, run_torch): one Adam epoch (lr 1e-3, softmax cross-entropy) over the
+    same mini-batches, from the same initial weights, in each library. ``manabu_model()``
+    and ``torch_model()`` build the two networks; run_torch is None without "torch" in
+    ``sides``."""
+    import manabu
+    from manabu import functional as F
+    from manabu import optim
+
+    data = batches(x, y, batch_size)
+    manabu.manual_seed(0)
+    m_model = manabu_model()
+    m_opt = optim.Adam(m_model.parameters(), lr=1e-3)
+    m_data = [(manabu.Tensor(a), manabu.Tensor(b)) for a, b in data]
+    run_torch = None
+    if "torch" in sides:
+        import torch
+
+        t_model = torch_model()
+        copy_into_torch(m_model, t_model)
+        t_opt = torch.optim.Adam(t_model.parameters(), lr=1e-3)
+        t_data = [(torch.from_numpy(a), torch.from_numpy(b)) for a, b in data]
+
+        def run_torch():
+            return train_epoch(t_model, t_opt, t_data, torch.nn.functional.cross_entropy)
+
+    def run_manabu():
+        return train_epoch(m_model, m_opt, m_data, F.cross_entropy)
+
+    return run_manabu, run_torch
