@@ -144,3 +144,19 @@ def test_errors_name_the_op_the_shapes_and_the_fix():
     with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: output_size must be an int or "
                                          r"a tuple of 2"):
         F.adaptive_avg_pool2d(x, (1, 2, 3))
+
+
+def test_knockout_max_finds_the_first_maximum_and_routes_back_to_it():
+    from manabu.functional.pooling import knockout_max, route_to_winners
+
+    rng = np.random.default_rng(0)
+    players = [rng.integers(0, 3, size=(4, 7)).astype(np.float64) for _ in range(5)]  # odd
+    y, rounds = knockout_max(np, players)
+    stacked = np.stack(players)
+    np.testing.assert_array_equal(y, stacked.max(axis=0))
+    g = rng.standard_normal((4, 7))
+    grads = np.stack(route_to_winners(g, rounds))
+    first = stacked.argmax(axis=0)  # NumPy's argmax also picks the first maximum
+    expected = np.zeros_like(grads)
+    np.put_along_axis(expected, first[None], g[None], axis=0)
+    np.testing.assert_array_equal(grads, expected)

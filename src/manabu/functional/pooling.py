@@ -34,19 +34,61 @@ def _window_views(x_pad, kernel, out, stride, dilation):
 
 def _add_windows(xp, grads, dtype, x_pad_shape, kernel, out, stride, dilation):
     """Adjoint of _window_views: add the i-th (N, C, *O) array of ``grads`` onto the view of
-    kernel offset i (windows may overlap, so the views are added one after another)."""
+    kernel offset i (windows may overlap, so the views are added one after another; when
+    they cannot overlap, each view is simply written)."""
     gx = xp.zeros(x_pad_shape, dtype=dtype)  # (N, C, *Lp)
+    overlap = any(s < d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
     for g, k in zip(grads, kernel_offsets(kernel)):
-        gx[_ALL + window_slices(k, out, stride, dilation)] += g
+        view = _ALL + window_slices(k, out, stride, dilation)
+        if overlap:
+            gx[view] += g
+        else:
+            gx[view] = g
     return gx
+
+
+def knockout_max(xp, players, record=True):
+    """The elementwise maximum of ``players`` (arrays of one shape, in scan order) played as
+    a knockout tournament: adjacent pairs meet, the winners meet in the next round, an odd
+    one out goes straight through. Returns (maximum, rounds): rounds[r][i] is a boolean
+    array, True where the right player of match i of round r won (only if ``record``).
+    Ties go to the left, earlier player, so the maximum found first wins, as in PyTorch."""
+    rounds = []
+    while len(players) > 1:
+        wins, winners = [], []
+        for left, right in zip(players[0::2], players[1::2]):
+            if record:
+                wins.append(right > left)
+            winners.append(xp.maximum(left, right))  # a NaN on either side wins: y is NaN
+        if len(players) % 2:
+            winners.append(players[-1])
+        rounds.append(wins)
+        players = winners
+    return players[0], rounds
+
+
+def route_to_winners(g, rounds):
+    """Adjoint of knockout_max: send g back down the tournament, each match passing it on to
+    its winner; returns one gradient per player, in the players' order."""
+    grads = [g]
+    for wins in reversed(rounds):
+        previous = []
+        for g_match, right_won in zip(grads, wins):
+            g_right = g_match * right_won
+            previous += [g_match - g_right, g_right]  # the rest went to the left player
+        previous += grads[len(wins):]  # the odd one out
+        grads = previous
+    return grads
 
 
 class MaxPool(Function):
     """y = max over each window;  gx = gy routed to the position of that maximum.
 
-    Ties go to the first maximum in scan order, as in PyTorch. ``hits[i]`` marks the windows
-    whose maximum sits at kernel offset i; backward adds gy * hits[i] through offset i.
-    A NaN in a window makes its output NaN (like PyTorch) but routes no gradient.
+    The maximum of each window is a knockout tournament between the prod(K) kernel offsets
+    (``knockout_max``): 3 matches for a 2x2 window, each a whole-array comparison, and the
+    backward sends gy back down through the winners. Ties go to the first maximum in scan
+    order, as in PyTorch. A NaN in a window makes its output NaN (like PyTorch); its
+    gradient goes to a player of that window.
     """
 
     def forward(self, x):
@@ -54,22 +96,16 @@ class MaxPool(Function):
         x_pad = pad(x, self.pads, value=-xp.inf)  # (N, C, *Lp), -inf never wins
         self.x_pad_shape = x_pad.shape
         views = _window_views(x_pad, self.kernel, self.out, self.stride, self.dilation)
-        y = views[0].copy()  # (N, C, *O)
-        for v in views[1:]:
-            xp.maximum(y, v, out=y)
+        y, rounds = knockout_max(xp, views, record=self.keep_argmax)  # (N, C, *O)
+        if y is views[0]:  # a 1-pixel window: y must not be a view of x
+            y = y.copy()
         if self.keep_argmax:
-            taken = xp.zeros(y.shape, dtype=bool)
-            hits = xp.empty((len(views),) + y.shape, dtype=bool)  # (prod(K), N, C, *O)
-            for i, v in enumerate(views):
-                is_max = v == y
-                xp.logical_and(is_max, ~taken, out=hits[i])  # only the first maximum
-                taken |= is_max
-            self.save_for_backward(hits)
+            self.save_for_backward(rounds)
         return y
 
     def backward(self, gy):
-        (hits,) = self.saved
-        grads = (gy * hit for hit in hits)  # one offset at a time: gy where it won, else 0
+        (rounds,) = self.saved
+        grads = route_to_winners(gy, rounds)  # one (N, C, *O) gradient per kernel offset
         gx = _add_windows(self.xp, grads, gy.dtype, self.x_pad_shape, self.kernel, self.out,
                           self.stride, self.dilation)
         return pad_backward(gx, self.pads)  # crop the padding
