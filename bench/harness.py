@@ -46,9 +46,10 @@ class Result:
 
 
 def timed(function):
+    """Seconds one call of ``function`` takes."""
     started = time.perf_counter()
-    value = function()
-    return time.perf_counter() - started, value
+    function()
+    return time.perf_counter() - started
 
 
 def compare(name, description, run_manabu, run_torch, repeats=5, flops=0.0, target=None,
@@ -59,6 +60,6 @@ def compare(name, description, run_manabu, run_torch, repeats=5, flops=0.0, targ
     result.manabu_loss = run_manabu()  # warm-up, and the losses compared
     result.torch_loss = run_torch()
     for _ in range(repeats):
-        result.manabu_times.append(timed(run_manabu)[0])
-        result.torch_times.append(timed(run_torch)[0])
+        result.manabu_times.append(timed(run_manabu))
+        result.torch_times.append(timed(run_torch))
     return result

@@ -258,8 +258,9 @@ class Seq2Seq(nn.Module):
     def exact_match(self, src, tgt, start_id):
         """Share of rows whose greedy answer equals ``tgt[:, 1:]`` at every position
         (padding included); ``tgt`` starts with the start token, as in training."""
+        tgt = as_ids("Seq2Seq.exact_match", tgt, 2)  # NumPy or CuPy, like the answer
         answer = self.generate(src, start_id=start_id, max_len=tgt.shape[1] - 1)
-        return float((answer == np.asarray(tgt)[:, 1:]).all(axis=1).mean())
+        return float((answer == tgt[:, 1:]).all(axis=1).mean())
 
 
 def train_epoch(model, optimizer, src, tgt, batch_size, rng, max_norm=5.0):
