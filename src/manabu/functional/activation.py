@@ -13,7 +13,7 @@ from manabu import backend
 from manabu.autograd import Function, Tensor
 from manabu.functional.arithmetic import unbroadcast
 from manabu.functional.elementwise import abs as _abs
-from manabu.functional.elementwise import clip, erf, tanh
+from manabu.functional.elementwise import erf, tanh
 from manabu.functional.reduce import max as _max
 from manabu.functional.shape import reshape, split
 from manabu.random import get_generator
@@ -87,6 +87,24 @@ class ReLU(Function):
     def backward(self, gy):
         (positive,) = self.saved
         return gy * positive  # a new array of gy's dtype: gy itself is never written to
+
+
+class HardTanh(Function):
+    """y = min(max(x, low), high);  gx = gy where low < x < high, else 0
+
+    Shared by hard_tanh, relu6 and hard_sigmoid. The interval is open, as in PyTorch's
+    hardtanh: at a bound the gradient is 0. (``clip`` keeps torch.clamp's closed interval
+    and passes it; the difference matters because exact zeros into relu6 are common.)"""
+
+    twice_differentiable = True
+
+    def forward(self, x):
+        self.save_for_backward((x > self.low) & (x < self.high))  # a boolean mask
+        return self.xp.clip(x, self.low, self.high)
+
+    def backward(self, gy):
+        (inside,) = self.saved
+        return gy * inside
 
 
 class LeakyReLU(Function):
@@ -348,19 +366,21 @@ def mish(x):
 
 
 def hard_sigmoid(x):
-    """PyTorch's hardsigmoid: relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1); gradient 1/6 on
-    [-3, 3], 0 outside. (Keras' older version used 0.2 x + 0.5 instead.)"""
-    return clip(x / 6 + 0.5, 0.0, 1.0)
+    """PyTorch's hardsigmoid: (hard_tanh(x, -3, 3) + 3) / 6 = relu6(x + 3) / 6; gradient
+    1/6 on the open interval (-3, 3), 0 elsewhere (at -3 and 3 too, as in PyTorch). (Keras'
+    older version used 0.2 x + 0.5 instead.)"""
+    # the kinks are tested on x itself, not on x + 3 (which may round onto 6 just below 3)
+    return (HardTanh.apply(x, low=-3.0, high=3.0) + 3) / 6
 
 
 def hard_tanh(x, min_val=-1.0, max_val=1.0):
-    """clip(x, min_val, max_val)."""
-    return clip(x, min_val, max_val)
+    """min(max(x, min_val), max_val); gradient 1 strictly between the bounds, 0 at them."""
+    return HardTanh.apply(x, low=min_val, high=max_val)
 
 
 def relu6(x):
-    """min(max(0, x), 6)."""
-    return clip(x, 0.0, 6.0)
+    """min(max(0, x), 6); gradient 1 on the open interval (0, 6), 0 at 0 and 6."""
+    return HardTanh.apply(x, low=0.0, high=6.0)
 
 
 def glu(x, axis=-1):
