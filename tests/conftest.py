@@ -1,25 +1,23 @@
-"""Test set-up shared by every test file: where the shared data lives, and the helpers the
-lesson tests share (data set in MANABU_DATA, a lesson run through the CLI, a figure check)."""
+"""Test set-up shared by every test file: where the test data lives, and the helpers the
+lesson tests share (data set in MANABU_DATA, a lesson run through the CLI, a figure check).
+
+MNIST (test set) and tiny-shakespeare come from the package's embedded copies, so no data
+test ever skips or touches the network, with or without ../shared/data."""
 
 import json
-import os
 
 import pytest
 
 from manabu import cli
+from manabu.data.datasets import download
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
 def mnist_root():
-    """Folder holding mnist/t10k-*.gz (MANABU_DATA, else ../shared/data); skips if absent."""
-    root = os.environ.get("MANABU_DATA", SHARED_DATA)
-    if not os.path.exists(os.path.join(root, "mnist", "t10k-images-idx3-ubyte.gz")):
-        pytest.skip(f"MNIST test files not found under {root}")
-    return root
+    """Folder holding mnist/t10k-*.gz: the package's embedded copy (never skips)."""
+    return str(download.EMBEDDED)
 
 
 @pytest.fixture
@@ -31,13 +29,17 @@ def mnist_env(mnist_root, monkeypatch):
 
 @pytest.fixture
 def shakespeare_root(monkeypatch):
-    """Folder holding tinyshakespeare/input.txt (MANABU_DATA, else ../shared/data), set as
-    MANABU_DATA as a user's run does, so lessons find it too; skips if absent."""
-    root = os.environ.get("MANABU_DATA", SHARED_DATA)
-    if not os.path.exists(os.path.join(root, "tinyshakespeare", "input.txt")):
-        pytest.skip(f"tiny-shakespeare not found under {root}")
+    """Folder holding tinyshakespeare/input.txt (the embedded copy), set as MANABU_DATA as a
+    user's run does, so lessons find it too (never skips)."""
+    root = str(download.EMBEDDED)
     monkeypatch.setenv("MANABU_DATA", root)
     return root
+
+
+@pytest.fixture
+def no_embedded(monkeypatch, tmp_path):
+    """A package without embedded data files, to test the download and missing-file paths."""
+    monkeypatch.setattr(download, "EMBEDDED", tmp_path / "no-embedded-files")
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
 """Tests for manabu.data.datasets: embedded, generated and IDX (MNIST) data sets.
 
 Nothing here touches the network: downloads are replaced by functions that raise or copy
-local files. MNIST tests read ``$MANABU_DATA`` (the Makefile sets it to ../shared/data),
-falling back to ``../shared/data`` beside the repository, and skip when the files are absent.
+local files. MNIST tests read the package's embedded copy of the test set, so they never
+skip; ``no_embedded`` (conftest) hides it where a test needs the download path.
 """
 
 import gzip
-import os
+import re
 import shutil
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from manabu.data.datasets import (
     linear_toy,
     load_digits,
     load_digits_split,
+    load_classification,
     load_fashion_mnist,
     load_mnist,
     load_mnist_10k,
@@ -38,26 +39,12 @@ IMAGES = "t10k-images-idx3-ubyte.gz"
 LABELS = "t10k-labels-idx1-ubyte.gz"
 
 
-def shared_data():
-    """The folder holding mnist/ for tests, or None."""
-    root = os.environ.get("MANABU_DATA")
-    if root is None:
-        root = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    root = Path(root)
-    if not (root / "mnist" / IMAGES).is_file() or not (root / "mnist" / LABELS).is_file():
-        return None
-    return root
-
-
-SHARED = shared_data()
-needs_mnist = pytest.mark.skipif(
-    SHARED is None, reason="MNIST test files not found (set MANABU_DATA to ../shared/data)"
-)
+EMBEDDED = download.EMBEDDED  # the package's own copy of the MNIST test files
 
 
 @pytest.fixture(scope="module")
 def mnist_10k():
-    return load_mnist_10k(root=SHARED, download=False)
+    return load_mnist_10k(root=EMBEDDED, download=False)
 
 
 def write_idx(path, array, magic_type=0x08):
@@ -199,7 +186,7 @@ def test_data_root(monkeypatch, tmp_path):
     assert data_root() == Path.home() / ".cache" / "manabu"
 
 
-def test_offline_error_names_files_folder_and_url(monkeypatch, tmp_path):
+def test_offline_error_names_files_folder_and_url(monkeypatch, tmp_path, no_embedded):
     monkeypatch.setattr(download, "fetch_url", offline)
     with pytest.raises(DataNotFoundError) as caught:
         load_mnist("test", root=tmp_path)
@@ -221,13 +208,12 @@ def test_no_download_error(tmp_path):
         load_mnist("validation", root=tmp_path)
 
 
-@needs_mnist
-def test_download_verifies_and_renames(monkeypatch, tmp_path):
+def test_download_verifies_and_renames(monkeypatch, tmp_path, no_embedded):
     urls = []
 
-    def fake_fetch(url, path):  # a "mirror" that serves the shared copies
+    def fake_fetch(url, path):  # a "mirror" that serves the embedded copies
         urls.append(url)
-        shutil.copyfile(SHARED / "mnist" / url.rsplit("/", 1)[1], path)
+        shutil.copyfile(EMBEDDED / "mnist" / url.rsplit("/", 1)[1], path)
 
     monkeypatch.setattr(download, "fetch_url", fake_fetch)
     x, y = load_mnist("test", root=tmp_path, flatten=True)
@@ -236,7 +222,7 @@ def test_download_verifies_and_renames(monkeypatch, tmp_path):
     assert len(urls) == 2
 
 
-def test_download_bad_copy_tries_next_mirror_then_fails(monkeypatch, tmp_path):
+def test_download_bad_copy_tries_next_mirror_then_fails(monkeypatch, tmp_path, no_embedded):
     urls = []
 
     def corrupt_fetch(url, path):
@@ -250,15 +236,19 @@ def test_download_bad_copy_tries_next_mirror_then_fails(monkeypatch, tmp_path):
     assert not list((tmp_path / "mnist").iterdir())
 
 
-@needs_mnist
-def test_corrupt_cached_file_names_it(tmp_path):
+def test_corrupt_cached_file_names_it(tmp_path, monkeypatch):
     folder = tmp_path / "mnist"
     folder.mkdir()
-    shutil.copyfile(SHARED / "mnist" / LABELS, folder / LABELS)
-    data = (SHARED / "mnist" / IMAGES).read_bytes()
+    shutil.copyfile(EMBEDDED / "mnist" / LABELS, folder / LABELS)
+    data = (EMBEDDED / "mnist" / IMAGES).read_bytes()
     (folder / IMAGES).write_bytes(data[: len(data) // 2])  # truncated
+    # the data folder wins when it has the file: its bad copy is reported, not replaced
+    # by the embedded one
     with pytest.raises(ChecksumError, match=r"t10k-images-idx3-ubyte\.gz: SHA-256 mismatch"):
         load_mnist("test", root=tmp_path, download=False)
+    monkeypatch.setenv("MANABU_DATA", str(tmp_path))
+    with pytest.raises(ChecksumError, match=re.escape(str(folder / IMAGES))):
+        load_mnist_10k()
 
 
 def test_checksum_tables():
@@ -269,16 +259,32 @@ def test_checksum_tables():
     assert MNIST_SHA256[IMAGES].startswith("8d422c7b")
 
 
-# ---------------------------------------------------------------------- real MNIST (shared copy)
+# ---------------------------------------------------------------------- real MNIST (embedded copy)
 
 
-@needs_mnist
-def test_shared_files_match_checksums():
+def test_embedded_files_match_checksums():
     for name in (IMAGES, LABELS):
-        assert download.sha256sum(SHARED / "mnist" / name) == MNIST_SHA256[name]
+        assert download.sha256sum(EMBEDDED / "mnist" / name) == MNIST_SHA256[name]
+    assert sorted(path.name for path in (EMBEDDED / "mnist").iterdir()) == [IMAGES, LABELS]
 
 
-@needs_mnist
+def test_mnist_10k_offline_from_embedded_copy(monkeypatch, tmp_path):
+    """No data folder files and no network: the package's copy is read, not downloaded."""
+    monkeypatch.setenv("MANABU_DATA", str(tmp_path))
+    monkeypatch.setattr(download, "fetch_url", offline)
+    (x_train, _), (x_test, _) = load_mnist_10k()
+    assert len(x_train) + len(x_test) == 10000
+    x, y = load_mnist("test")
+    assert x.shape == (10000, 1, 28, 28) and y.shape == (10000,)
+    split = load_classification("mnist-10k")
+    assert split.x_train.shape == (8000, 784) and split.x_test.shape == (2000, 784)
+    assert not (tmp_path / "mnist").exists()  # nothing was written to the data folder
+    monkeypatch.setenv("MANABU_DATA", str(tmp_path / "does-not-exist"))
+    assert len(load_mnist_10k()[1][0]) == 2000
+    with pytest.raises(DataNotFoundError, match="network is unreachable"):
+        load_mnist("train")  # the training set is not embedded: still a download
+
+
 def test_mnist_10k_split(mnist_10k):
     (x_train, y_train), (x_test, y_test) = mnist_10k
     assert x_train.shape == (8000, 1, 28, 28) and x_test.shape == (2000, 1, 28, 28)
@@ -290,9 +296,8 @@ def test_mnist_10k_split(mnist_10k):
     assert len(TensorDataset(x_test, y_test)) == 2000
 
 
-@needs_mnist
 def test_mnist_raw_and_flat(mnist_10k):
-    x, y = load_mnist("test", root=SHARED, download=False, normalize=False, flatten=True)
+    x, y = load_mnist("test", root=EMBEDDED, download=False, normalize=False, flatten=True)
     assert x.shape == (10000, 784) and x.dtype == np.uint8 and x.max() == 255
     (x_train, _), (x_test, y_test) = mnist_10k
     scaled = x[:8000].reshape(8000, 1, 28, 28).astype(np.float32) / np.float32(255)

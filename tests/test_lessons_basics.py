@@ -1,5 +1,5 @@
 """Smoke tests of the basic lessons: each runs in quick mode and its headline numbers must say
-what the lesson's docstring claims. The MNIST lessons skip when the t10k files are absent."""
+what the lesson's docstring claims. The MNIST lessons read the embedded t10k files."""
 
 import math
 

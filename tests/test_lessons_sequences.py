@@ -1,6 +1,6 @@
 """Smoke tests of the sequence lessons (RNN, BPTT, LSTM/GRU, bidirectional, word2vec, the
 character LM): each runs in quick mode and its headline numbers must say what its docstring
-claims. The tiny-shakespeare lessons skip when the corpus is absent."""
+claims. The tiny-shakespeare lessons read the embedded copy of the corpus."""
 
 import math
 

@@ -1,6 +1,6 @@
 """Smoke tests of the vision lessons (im2col, cnn-mnist, residual, normalization,
 augmentation): each runs in quick mode, writes its figures, and its headline numbers say
-what the lesson's docstring claims. The MNIST lessons skip when the t10k files are absent."""
+what the lesson's docstring claims. The MNIST lessons read the embedded t10k files."""
 
 from manabu.lessons import augmentation, cnn_mnist, im2col_lesson, normalization, residual
 

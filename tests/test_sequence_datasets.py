@@ -1,12 +1,10 @@
 """Tests for the generated sequence tasks, the toy corpora and tiny-shakespeare.
 
-Nothing touches the network: tiny-shakespeare is read from ``$MANABU_DATA`` or
-``../shared/data`` beside the repository (skipped when absent), and downloads are replaced
-by functions that copy the local file or fail.
+Nothing touches the network: tiny-shakespeare is read from the package's embedded copy
+(never skipped), and downloads are replaced by functions that copy that file or fail.
 """
 
 import datetime
-import os
 import shutil
 from collections import defaultdict
 from pathlib import Path
@@ -16,24 +14,17 @@ import pytest
 
 import manabu.data.datasets
 from manabu.data.datasets import (
-    DATE_FORMATS, TOY_SYNONYMS, DataNotFoundError, addition_strings, binary_addition,
-    bits_to_int, char_lm_batches, date_formats, download, int_to_bits,
+    DATE_FORMATS, TOY_SYNONYMS, ChecksumError, DataNotFoundError, addition_strings,
+    binary_addition, bits_to_int, char_lm_batches, date_formats, download, int_to_bits,
     load_tiny_shakespeare, shakespeare_split, shift_right, sin_cos, toy_corpus, toy_dialogues,
 )
+from manabu.data.datasets.shakespeare import SHAKESPEARE_SHA256
+
+EMBEDDED = download.EMBEDDED  # the package's own copy of tinyshakespeare/input.txt
 
 
-def _shared_root():
-    root = os.environ.get("MANABU_DATA")
-    if root is None:
-        root = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-    root = Path(root)
-    return root if (root / "tinyshakespeare" / "input.txt").is_file() else None
-
-
-SHARED = _shared_root()
-needs_shakespeare = pytest.mark.skipif(
-    SHARED is None, reason="tinyshakespeare/input.txt not found (set MANABU_DATA)"
-)
+def offline(url, path):
+    raise OSError("network is unreachable (test)")
 
 
 def test_names_are_exported():
@@ -171,18 +162,39 @@ def test_toy_dialogues_need_the_context():
 # --------------------------------------------------------------------------- tiny-shakespeare
 
 
-@needs_shakespeare
 def test_tiny_shakespeare_loads_and_splits():
-    text = load_tiny_shakespeare(root=SHARED, download=False)
+    text = load_tiny_shakespeare(root=EMBEDDED, download=False)
     assert len(text) == 1115394 and text.startswith("First Citizen:")
     assert len(set(text)) == 65
     train, val = shakespeare_split(text)
     assert len(train) == 1003854 and len(val) == 111540 and train + val == text
 
 
-@needs_shakespeare
-def test_tiny_shakespeare_download_is_checked_and_atomic(tmp_path, monkeypatch):
-    source = SHARED / "tinyshakespeare" / "input.txt"
+def test_embedded_tiny_shakespeare_matches_checksum():
+    path = EMBEDDED / "tinyshakespeare" / "input.txt"
+    assert download.sha256sum(path) == SHAKESPEARE_SHA256["input.txt"]
+
+
+def test_tiny_shakespeare_offline_from_embedded_copy(tmp_path, monkeypatch):
+    """No data folder file and no network: the package's copy is read, not downloaded."""
+    monkeypatch.setattr(download, "fetch_url", offline)
+    for folder in (tmp_path, tmp_path / "does-not-exist"):
+        monkeypatch.setenv("MANABU_DATA", str(folder))
+        text = load_tiny_shakespeare()
+        assert len(text) == 1115394 and text.startswith("First Citizen:")
+    assert list(tmp_path.iterdir()) == []  # nothing was written to the data folder
+
+
+def test_corrupt_tiny_shakespeare_in_data_folder_is_reported(tmp_path):
+    """The data folder wins when it has the file: a bad copy there is an error."""
+    (tmp_path / "tinyshakespeare").mkdir()
+    (tmp_path / "tinyshakespeare" / "input.txt").write_text("First Citizen: truncated")
+    with pytest.raises(ChecksumError, match=r"input\.txt: SHA-256 mismatch"):
+        load_tiny_shakespeare(root=tmp_path, download=False)
+
+
+def test_tiny_shakespeare_download_is_checked_and_atomic(tmp_path, monkeypatch, no_embedded):
+    source = EMBEDDED / "tinyshakespeare" / "input.txt"
     with pytest.raises(DataNotFoundError, match="char-rnn.*input.txt"):
         load_tiny_shakespeare(root=tmp_path, download=False)
     monkeypatch.setattr(download, "fetch_url", lambda url, path: Path(path).write_text("x"))

@@ -1,5 +1,10 @@
-"""Data sets: embedded (digits), generated (spiral, XOR, sine, linear, sequence tasks, toy
-corpora) and downloaded with a checksum (MNIST, Fashion-MNIST, tiny-shakespeare).
+"""Data sets: embedded (digits; the MNIST test set and tiny-shakespeare, see
+``embedded/README.md``), generated (spiral, XOR, sine, linear, sequence tasks, toy corpora)
+and downloaded with a checksum (the MNIST training set, Fashion-MNIST).
+
+A file in the data folder (``root``, else ``$MANABU_DATA``, else ``~/.cache/manabu``) always
+wins; an embedded file is used when the data folder lacks it, so ``mnist-10k`` and
+tiny-shakespeare work offline (the rule lives in ``download.ensure_files``).
 
 Every classification loader returns NumPy arrays ``(x, y)`` (features in the default float
 dtype, class labels int64); wrap them in ``TensorDataset(x, y)`` to feed a ``DataLoader``.

@@ -2,15 +2,30 @@
 
 Files live under ``root`` (an argument), else the ``MANABU_DATA`` environment variable,
 else ``~/.cache/manabu``, in one folder per data set (``mnist/``, ``fashion-mnist/``).
-Every known file is checked against its SHA-256. A download goes to a temporary file in the
-same folder, is checked, and only then renamed into place (an atomic ``os.replace``), so an
-interrupted download never leaves a half-written file under the real name.
+
+Where a file is read from, in order:
+
+1. the data folder, when it has the file (it always wins, so a corrupt copy there is
+   reported as a ChecksumError, never silently replaced);
+2. the package's embedded copy, ``EMBEDDED/<set>/<name>`` (the folder ``embedded/`` beside
+   this module: the MNIST test files and tiny-shakespeare, see its README.md), so those
+   work offline with no data folder at all, or one that does not exist;
+3. a download into the data folder (the MNIST training files, Fashion-MNIST).
+
+Every known file is checked against its SHA-256, embedded ones included. A download goes to
+a temporary file in the same folder, is checked, and only then renamed into place (an
+atomic ``os.replace``), so an interrupted download never leaves a half-written file under
+the real name.
 """
 
 import hashlib
 import os
 import tempfile
 from pathlib import Path
+
+
+# Data files shipped inside the package, one folder per data set (as in the data folder).
+EMBEDDED = Path(__file__).resolve().parent / "embedded"
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -89,15 +104,27 @@ def fetch_file(name, folder, mirrors, sha256):
     raise OSError("; ".join(failures) or f"no mirror to download {name} from")
 
 
-def ensure_files(title, folder, checksums, mirrors, download=True):
-    """Make sure every file named in ``checksums`` is in ``folder``, checked; return their paths.
+def local_path(folder, name):
+    """Where ``name`` is read from without downloading: ``folder / name`` when it is there,
+    else the embedded copy when the package has one, else ``folder / name`` (still missing)."""
+    path = Path(folder) / name
+    embedded = EMBEDDED / path.parent.name / name
+    if not path.is_file() and embedded.is_file():
+        return embedded
+    return path
 
-    ``checksums`` maps file name to SHA-256 (None where no checksum is known). Missing files
-    are downloaded when ``download`` is true; otherwise, or when the download fails, a
-    DataNotFoundError names the files, the folder to put them in and their URLs.
+
+def ensure_files(title, folder, checksums, mirrors, download=True):
+    """Make sure every file named in ``checksums`` is available, checked; return their paths.
+
+    ``checksums`` maps file name to SHA-256 (None where no checksum is known). A file is
+    taken from ``folder``, else from the package's embedded copy (see ``local_path``); the
+    rest are downloaded into ``folder`` when ``download`` is true; otherwise, or when the
+    download fails, a DataNotFoundError names the files, the folder to put them in and
+    their URLs.
     """
     folder = Path(folder)
-    paths = {name: folder / name for name in checksums}
+    paths = {name: local_path(folder, name) for name in checksums}
     missing = [name for name, path in paths.items() if not path.is_file()]
     reason = "download=False"
     for position, name in enumerate(missing):

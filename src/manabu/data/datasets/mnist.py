@@ -5,11 +5,14 @@ digits 0-9, 60,000 training and 10,000 test images. Fashion-MNIST (Zalando Resea
 the same layout with ten kinds of clothing.
 
 Files are looked up in ``<root>/mnist/`` and ``<root>/fashion-mnist/`` (root: the argument,
-else ``$MANABU_DATA``, else ``~/.cache/manabu``), downloaded from the mirrors below when
-missing, and always checked against the SHA-256 sums below.
+else ``$MANABU_DATA``, else ``~/.cache/manabu``); when missing there, the two MNIST test
+files come from the copy embedded in the package (``datasets/embedded/mnist/``), so
+``load_mnist("test")`` and ``load_mnist_10k`` need no network; the MNIST training files and
+Fashion-MNIST are downloaded from the mirrors below. Every file is checked against the
+SHA-256 sums below.
 
-SHA-256 sources: the MNIST test files match ``shared/data/README.md`` beside the repository
-(and its md5s match torchvision's). The MNIST training files and all Fashion-MNIST files are
+SHA-256 sources: the MNIST test files match the embedded copies (see
+``embedded/README.md``; their md5s match torchvision's). The MNIST training files and all Fashion-MNIST files are
 the values published by TensorFlow Datasets and many independent download scripts, whose md5
 counterparts are the ones torchvision lists.
 """
@@ -135,7 +138,7 @@ def load_mnist_10k(root=None, download=True, normalize=True, flatten=False):
     Returns ``((x_train, y_train), (x_test, y_test))``: the first 8,000 test images for
     training and the last 2,000 for evaluation, shaped as in ``load_mnist`` (x_train
     (8000, 1, 28, 28) float in [0, 1], y_train (8000,) int64; x_test (2000, ...)). Only the
-    two small t10k files are needed, so tests and benchmarks run without the training set.
+    two small t10k files are needed, and the package embeds them: this works offline.
     """
     x, y = load_mnist("test", root=root, download=download, normalize=normalize, flatten=flatten)
     return (x[:8000], y[:8000]), (x[8000:], y[8000:])

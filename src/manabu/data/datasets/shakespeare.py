@@ -2,9 +2,10 @@
 
 A character-level language model (文字レベル言語モデル) reads it one character at a time and
 learns to predict the next one. The file is looked up as ``<root>/tinyshakespeare/input.txt``
-(root: the argument, else ``$MANABU_DATA``, else ``~/.cache/manabu``), downloaded from the
-char-rnn repository when missing, and always checked against its SHA-256. Standard split:
-the first 90% of the characters for training, the last 10% for validation.
+(root: the argument, else ``$MANABU_DATA``, else ``~/.cache/manabu``); when missing there,
+the copy embedded in the package (``datasets/embedded/tinyshakespeare/``) is read, so no
+download is needed. Either way it is checked against its SHA-256. Standard split: the
+first 90% of the characters for training, the last 10% for validation.
 """
 
 import numpy as np
