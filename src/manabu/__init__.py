@@ -8,7 +8,7 @@ The top level holds what every script needs; the rest lives in submodules:
 from manabu import allocator
 from manabu.autograd import Tensor, enable_grad, grad, is_grad_enabled, no_grad, tensor
 from manabu.backend import get_default_dtype, set_default_dtype
-from manabu.io import load, save
+from manabu.io import load, register_model, save
 from manabu.random import manual_seed
 from manabu.summary import summary
 
@@ -18,5 +18,5 @@ allocator.keep_freed_memory()  # big temporary arrays: reuse freed memory, no pa
 
 __all__ = [
     "Tensor", "enable_grad", "get_default_dtype", "grad", "is_grad_enabled", "load",
-    "manual_seed", "no_grad", "save", "set_default_dtype", "summary", "tensor",
+    "manual_seed", "no_grad", "register_model", "save", "set_default_dtype", "summary", "tensor",
 ]

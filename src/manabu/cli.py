@@ -10,11 +10,32 @@
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
 
 import numpy as np
+
+
+def _bounded(kind, low, high=None, low_open=False, what="a number"):
+    """An argparse type: ``kind`` within [low, high) (or (low, high) when ``low_open``)."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        too_low = value <= low if low_open else value < low
+        if too_low or (high is not None and value >= high):
+            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
+        return value
+
+    return parse
+
+
+_POSITIVE_INT = _bounded(int, 1, what="a whole number >= 1")
+_RATE = _bounded(float, 0.0, 1.0, what="a number in [0, 1)")
 
 
 def _build_parser():
@@ -28,20 +49,25 @@ def _build_parser():
                        help="mlp, cnn, lenet, vgg or resnet20 (default: mlp)")
     train.add_argument("--dataset", default="digits",
                        help="digits, mnist-10k, mnist, fashion-mnist or spiral (default: digits)")
-    train.add_argument("--epochs", type=int, default=30, help="passes over the data (default 30)")
-    train.add_argument("--batch-size", type=int, default=32, help="examples per step (default 32)")
+    train.add_argument("--epochs", type=_POSITIVE_INT, default=30,
+                       help="passes over the data (default 30)")
+    train.add_argument("--batch-size", type=_POSITIVE_INT, default=32,
+                       help="examples per step (default 32)")
     train.add_argument("--optimizer", default="adam",
                        help="sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw "
                             "(default: adam)")
-    train.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
-    train.add_argument("--weight-decay", type=float, default=0.0,
+    train.add_argument("--lr", type=_bounded(float, 0.0, low_open=True, what="a number > 0"),
+                       default=1e-3, help="learning rate (default 1e-3)")
+    train.add_argument("--weight-decay", type=_bounded(float, 0.0, what="a number >= 0"),
+                       default=0.0,
                        help="L2 weight decay (default 0)")
-    train.add_argument("--hidden", type=int, nargs="+", default=[256, 128],
+    train.add_argument("--hidden", type=_POSITIVE_INT, nargs="+", default=[256, 128],
                        help="MLP hidden layer sizes (default: 256 128)")
-    train.add_argument("--dropout", type=float, default=0.0,
+    train.add_argument("--dropout", type=_RATE, default=0.0,
                        help="dropout rate of the MLP and CNNs that have one (default 0)")
-    train.add_argument("--val-fraction", type=float, default=0.1,
-                       help="share of the training data held out for validation curves")
+    train.add_argument("--val-fraction", type=_RATE, default=0.1,
+                       help="share of the training data held out for validation curves "
+                            "(default 0.1)")
     train.add_argument("--seed", type=int, default=0,
                        help="seed for weights, shuffling and the split (default 0)")
     train.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
@@ -66,6 +92,19 @@ def _build_parser():
     return parser
 
 
+def _check_out_folder(out):
+    """Make sure run folders can be created in ``out`` before any work starts."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ValueError(f"--out {out} is a file, not a folder; give a folder for run folders")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create the --out folder {out}: {error.strerror}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write in the --out folder {out} (permission denied); give "
+                         "a folder you can write in")
+
+
 def _run_folder(out, dataset, model):
     stamp = time.strftime("%Y%m%d-%H%M%S")
     folder = os.path.join(out, f"{dataset}-{model}-{stamp}")
@@ -83,6 +122,7 @@ def command_train(args):
     from manabu.data import TensorDataset, train_val_split
     from manabu.data.datasets import load_classification
 
+    _check_out_folder(args.out)
     manabu.manual_seed(args.seed)
     data = load_classification(args.dataset, seed=args.seed, images=args.model != "mlp")
     model = models.build(args.model, input_shape=data.input_shape, num_classes=data.num_classes,
@@ -115,6 +155,11 @@ def command_train(args):
     print(f"test accuracy {100 * test['accuracy']:.2f}% (loss {test['loss']:.4f}) "
           f"after {len(history)} epochs in {seconds:.1f}s")
     print(f"run folder: {folder} (model.safetensors, model.json, metrics.json, curves.png)")
+    if history.diverged_at is not None:
+        print(f"manabu train: training diverged (epoch {history.diverged_at}'s loss grew far "
+              f"above the first step's); run again with a smaller --lr than {args.lr:g}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -122,8 +167,9 @@ def _load_run(run):
     from manabu import io
 
     path = os.path.join(run, "model.safetensors")
-    if not os.path.exists(path):
-        sys.exit(f"manabu: {run} has no model.safetensors; give a folder written by `manabu train`")
+    if not os.path.isfile(path):
+        raise ValueError(f"{run} has no model.safetensors; give a folder written by "
+                         "`manabu train`")
     return io.load(path)
 
 
@@ -133,8 +179,14 @@ def command_evaluate(args):
 
     model = _load_run(args.run)
     meta = model.metadata
-    data = load_classification(meta["dataset"], seed=meta.get("seed", 0),
-                               images=type(model).__name__ != "MLP")
+    dataset, seed = meta.get("dataset"), meta.get("seed", 0)
+    if not isinstance(dataset, str) or isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(
+            f"{args.run}: the model's metadata names no data set (it needs 'dataset' and an "
+            "integer 'seed', as `manabu train` writes); evaluate it in Python with "
+            "manabu.train.evaluate(model, loss, (x, y))"
+        )
+    data = load_classification(dataset, seed=seed, images=type(model).__name__ != "MLP")
     result = train.evaluate(model, nn.CrossEntropyLoss(), (data.x_test, data.y_test))
     print(f"{meta['dataset']} test accuracy {100 * result['accuracy']:.2f}% "
           f"(loss {result['loss']:.4f}, {len(data.x_test)} examples)")
@@ -147,11 +199,21 @@ def command_predict(args):
     from manabu.autograd import Tensor
 
     model = _load_run(args.run)
-    inputs = np.load(args.input, allow_pickle=False)
-    expected = tuple(model.config.get("input_shape") or (model.config["in_features"],))
-    if inputs.shape == expected or inputs.ndim == len(expected) and inputs.size == np.prod(expected):
-        inputs = inputs[None]
-    inputs = inputs.astype(np.float32).reshape((len(inputs),) + expected)
+    try:
+        inputs = np.load(args.input, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read {args.input} as a .npy array: {error}") from None
+    config = model.config
+    expected = tuple(config.get("input_shape") or (config.get("in_features"),))
+    if None in expected:
+        raise ValueError(f"{args.run}: a {type(model).__name__} does not classify arrays; "
+                         "predict works on the run folders of `manabu train`")
+    per_example = math.prod(expected)
+    count = 1 if inputs.size == per_example else len(inputs) if inputs.ndim else 0
+    if inputs.size == 0 or count * per_example != inputs.size:
+        raise ValueError(f"{args.input} holds an array of shape {inputs.shape}; the model "
+                         f"takes examples of shape {expected}, one or a batch (N, *{expected})")
+    inputs = inputs.astype(np.float32).reshape((count,) + expected)
     probabilities = F.softmax(Tensor(train.predict(model, inputs)), axis=-1).numpy()
     for i, row in enumerate(probabilities):
         top = np.argsort(row)[::-1][:3]
@@ -186,9 +248,12 @@ def main(argv=None):
                 "predict": command_predict, "plot": command_plot, "lesson": command_lesson}
     try:
         return handlers[args.command](args)
-    except (ValueError, FileNotFoundError) as error:  # user errors: a message, no traceback
+    except (ValueError, OSError) as error:  # user errors: a message, no traceback
         print(f"manabu {args.command}: {error}", file=sys.stderr)
         return 2
+    except FloatingPointError as error:  # a NaN loss or gradient stopped training
+        print(f"manabu {args.command}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

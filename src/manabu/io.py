@@ -1,67 +1,80 @@
-"""Saving and loading models and checkpoints, without pickle.
+"""Saving and loading models and checkpoints, without pickle and without running code.
 
-A saved model is two files side by side:
-    model.safetensors   the weights (safetensors: a JSON header + raw arrays; loading it
-                        cannot run code)
-    model.json          the architecture (class and constructor arguments) and metadata
-A training checkpoint is one safetensors file whose header metadata carries the JSON
-state (optimizer hyper-parameters, scheduler, random generators, epoch). Every file is
-written to a temporary name first and then renamed, so a crash mid-write never leaves a
-broken file behind.
+A saved model is one file that holds everything, plus a readable copy of its description:
+    model.safetensors   the weights (safetensors: a JSON header + raw arrays) and, in the
+                        header, the description: the architecture (a registered class
+                        name and its constructor arguments) and the metadata
+    model.json          the same description, for people to read; ``load`` never needs it
+Because the weights file alone rebuilds the model, a crash between the two writes cannot
+pair a new architecture with old weights. Loading looks the class name up in a registry
+of model classes (``register_model``; every model of ``manabu.models`` is in it) and
+calls it only with JSON values that match its constructor's parameters: a file can never
+name a module to import or a function to call.
+
+A training checkpoint is one safetensors file whose header carries the JSON state
+(optimizer hyper-parameters, scheduler, random generators, epoch). Every file is written
+atomically (``manabu.atomic``).
 """
 
-import importlib
 import json
 import os
-import tempfile
+import re
+import warnings
 
 import numpy as np
 
-FORMAT_VERSION = 1
+from manabu import atomic
+from manabu.model_registry import (
+    CheckpointError, build_model, model_name, register_model, registered_models,
+)
 
+FORMAT_VERSION = 2  # 1: the architecture named a dotted import path; 2: a registered name
 
-class CheckpointError(ValueError):
-    """A model or checkpoint file is missing, truncated, corrupted or does not fit."""
-
-
-def _atomic_write(path, write):
-    """Call ``write(temporary_path)``, then move the result onto ``path`` in one step."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)  # atomic on POSIX and Windows
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+__all__ = ["CheckpointError", "load", "load_checkpoint", "read_arrays", "register_model",
+           "registered_models", "save", "save_checkpoint", "write_arrays", "write_json"]
 
 
 def write_json(path, obj):
     """Write JSON atomically."""
+    atomic.write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
-    def write(temporary):
-        with open(temporary, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2, ensure_ascii=False)
-            f.write("\n")
 
-    _atomic_write(path, write)
+_LIBRARY_TEMPORARY = re.compile(r"^\.tmp[A-Za-z0-9]{6}$")
+
+
+def _remove_library_temporaries(folder):
+    """Delete the ``.tmpXXXXXX`` files that safetensors' own writer (used by manabu 0.1)
+    leaves when killed; only files whose header says manabu wrote them."""
+    for entry in os.listdir(folder):
+        path = os.path.join(folder, entry)
+        if not _LIBRARY_TEMPORARY.match(entry) or not os.path.isfile(path):
+            continue
+        try:
+            with open(path, "rb") as f:
+                size = int.from_bytes(f.read(8), "little")
+                header = json.loads(f.read(size)) if 0 < size < 1 << 24 else {}
+        except (OSError, ValueError):
+            continue
+        if isinstance(header, dict) and "manabu" in (header.get("__metadata__") or {}):
+            os.remove(path)
 
 
 def write_arrays(path, arrays, metadata=None):
     """Write a dict of NumPy arrays as safetensors (atomically), with JSON metadata."""
-    from safetensors.numpy import save_file
+    from safetensors.numpy import save
 
     contiguous = {k: np.asarray(v, order="C") for k, v in arrays.items()}  # keeps 0-d shapes
-    header = {"manabu": json.dumps(metadata or {})}
-    _atomic_write(path, lambda temporary: save_file(contiguous, temporary, metadata=header))
+    data = save(contiguous, metadata={"manabu": json.dumps(metadata or {})})
+    atomic.write_bytes(path, data)
+    _remove_library_temporaries(os.path.dirname(os.path.abspath(path)))
 
 
 def read_arrays(path):
     """Read a safetensors file: (dict of arrays, metadata dict). Clear errors when broken."""
     from safetensors import safe_open
 
+    if os.path.isdir(path):
+        raise CheckpointError(f"{path} is a folder, not a safetensors file")
     if not os.path.exists(path):
         raise CheckpointError(f"no such file: {path}")
     try:
@@ -74,73 +87,115 @@ def read_arrays(path):
             f"cannot read {path}: the file is truncated or corrupted ({error}). "
             "Re-save it, or load an earlier checkpoint."
         ) from None
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{path}: the 'manabu' header entry is not a JSON object")
     return arrays, metadata
 
 
-def _paths(path):
+def _save_paths(path):
     base = path[: -len(".safetensors")] if path.endswith(".safetensors") else path
     return base + ".safetensors", base + ".json"
+
+
+def _weights_path(path):
+    """The .safetensors file ``load(path)`` reads: ``path`` itself, ``path.safetensors``
+    (as ``save`` names it), or ``model.safetensors`` inside a run folder."""
+    if os.path.isdir(path):
+        inside = os.path.join(path, "model.safetensors")
+        if os.path.isfile(inside):
+            return inside
+        raise CheckpointError(f"{path} is a folder without a model.safetensors file; give a "
+                              "file written by manabu.save or a run folder of `manabu train`")
+    if path.endswith(".safetensors") or os.path.isfile(path + ".safetensors"):
+        return path if path.endswith(".safetensors") else path + ".safetensors"
+    if os.path.exists(path):
+        raise CheckpointError(f"{path} is not a manabu model file: load reads the "
+                              ".safetensors files written by manabu.save")
+    raise CheckpointError(f"no such file: {path} (nor {path}.safetensors)")
 
 
 def _architecture(model):
     config = getattr(model, "config", None)
     if config is None:
         return None
-    cls = type(model)
-    return {"class": f"{cls.__module__}.{cls.__qualname__}", "config": config}
+    return {"class": model_name(type(model)), "config": config}
 
 
 def save(model, path, metadata=None):
-    """Save ``model`` as ``path`` (.safetensors, the weights) and the .json beside it.
+    """Save ``model`` as ``path`` (.safetensors: weights and description) and a .json copy.
 
-    Models that define a ``config`` dict (their constructor's arguments, as every model in
-    ``manabu.models`` does) can be rebuilt by ``load(path)`` alone; others are reloaded
-    with ``load(path, model=an_instance)``. Returns the weights' path.
+    Models of registered classes (``register_model``) that keep their constructor's
+    arguments in ``config`` (every model in ``manabu.models`` does) are rebuilt by
+    ``load(path)`` alone; others are reloaded with ``load(path, model=an_instance)``.
+    Returns the weights' path.
     """
-    weights_path, json_path = _paths(path)
+    weights_path, json_path = _save_paths(path)
     description = {
         "format": "manabu",
         "version": FORMAT_VERSION,
         "architecture": _architecture(model),
         "metadata": metadata or {},
     }
+    json.dumps(description)  # a TypeError here, before anything is written
+    write_arrays(weights_path, model.state_dict(), description)  # the unit: written first
     write_json(json_path, description)
-    write_arrays(weights_path, model.state_dict(), {"architecture": description["architecture"]})
     return weights_path
 
 
-def _build(architecture, trusted_prefixes):
-    module_name, _, class_name = architecture["class"].rpartition(".")
-    if not any(module_name == p or module_name.startswith(p + ".") for p in trusted_prefixes):
-        raise CheckpointError(
-            f"refusing to import {module_name!r} named in a model file; pass "
-            f"trusted_modules=({module_name!r},) to load() if you trust it"
-        )
-    cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(**architecture["config"])
+def _description(weights_path, header):
+    """The architecture and metadata of a model file, checked to be the JSON they should be."""
+    metadata = header.get("metadata", {})
+    if "version" not in header:  # format 1: metadata lived only in the .json beside it
+        metadata = _legacy_metadata(_save_paths(weights_path)[1])
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{weights_path}: entry 'metadata' must be a JSON object, "
+                              f"got {type(metadata).__name__}")
+    return header.get("architecture"), metadata
 
 
-def load(path, model=None, trusted_modules=()):
-    """Load a model saved by ``save``: rebuilt from its .json, or into ``model`` if given."""
-    weights_path, json_path = _paths(path)
+def _legacy_metadata(json_path):
+    try:
+        with open(json_path, encoding="utf-8") as f:
+            description = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    metadata = description.get("metadata", {}) if isinstance(description, dict) else {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _warn_if_copy_differs(weights_path, architecture):
+    json_path = _save_paths(weights_path)[1]
+    try:
+        with open(json_path, encoding="utf-8") as f:
+            copy = json.load(f)
+    except (OSError, ValueError):
+        return
+    if isinstance(copy, dict) and copy.get("architecture") != architecture:
+        warnings.warn(f"{json_path} differs from the description inside {weights_path}; the "
+                      "weights file is used (the .json is only a readable copy)", stacklevel=3)
+
+
+def load(path, model=None):
+    """Load a model saved by ``save``: rebuilt from its file, or into ``model`` if given.
+
+    ``path``: the .safetensors file, the name given to ``save``, or a run folder.
+    """
+    weights_path = _weights_path(path)
     arrays, header = read_arrays(weights_path)
-    description = {"architecture": header.get("architecture"), "metadata": {}}
-    if os.path.exists(json_path):
-        try:
-            with open(json_path, encoding="utf-8") as f:
-                description = json.load(f)
-        except json.JSONDecodeError as error:
-            raise CheckpointError(f"cannot read {json_path}: invalid JSON ({error})") from None
+    architecture, metadata = _description(weights_path, header)
     if model is None:
-        architecture = description.get("architecture")
         if architecture is None:
             raise CheckpointError(
-                f"{json_path} names no architecture (the model had no `config`); build the "
-                "model yourself and call load(path, model=model)"
+                f"{weights_path} names no architecture (the model had no `config`); build "
+                "the model yourself and call load(path, model=model)"
             )
-        model = _build(architecture, ("manabu",) + tuple(trusted_modules))
-    model.load_state_dict(arrays)
-    model.metadata = description.get("metadata", {})
+        model = build_model(architecture, weights_path)
+        _warn_if_copy_differs(weights_path, architecture)
+    try:
+        model.load_state_dict(arrays)
+    except RuntimeError as error:
+        raise CheckpointError(f"{weights_path}: the weights do not fit the model. {error}") from None
+    model.metadata = metadata
     return model
 
 

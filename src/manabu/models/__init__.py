@@ -6,6 +6,7 @@ record the architecture and ``manabu.load`` can rebuild it.
 
 import math
 
+from manabu.model_registry import register_model
 from manabu.models.cnn import CNN1d, CNN3d, LeNet5, ResNet20, SimpleCNN, SmallVGG
 from manabu.models.hred import HRED, VHRED, dialogue_pairs, kl_annealing
 from manabu.models.language import RNNLM, evaluate_lm, lm_loss, perplexity
@@ -22,6 +23,11 @@ __all__ = [
     "most_similar", "negative_sampling_loss", "RNNLM", "evaluate_lm", "lm_loss", "perplexity",
     "HRED", "VHRED", "Seq2Seq", "Seq2SeqRegressor", "dialogue_pairs", "kl_annealing",
 ]
+
+
+for _model in (MLP, SimpleCNN, LeNet5, SmallVGG, ResNet20, CNN1d, CNN3d, RNNLM, Seq2Seq,
+               Seq2SeqRegressor, HRED, VHRED, CBOW, SkipGram):
+    register_model(_model)  # manabu.load may rebuild these from a file, by name
 
 
 _CNNS = {

@@ -3,14 +3,16 @@
 from manabu.train.callbacks import (
     Callback, CSVLogger, EarlyStopping, JSONLogger, LRScheduler, ModelCheckpoint,
 )
-from manabu.train.fit import NonFiniteLossError, evaluate, fit, predict
+from manabu.train.fit import (
+    DivergenceWarning, NonFiniteGradientError, NonFiniteLossError, evaluate, fit, predict,
+)
 from manabu.train.history import History
 from manabu.train.metrics import accuracy, confusion_matrix, precision_recall_f1, top_k_accuracy
 from manabu.train.state import load_training_state, save_training_state
 
 __all__ = [
-    "CSVLogger", "Callback", "EarlyStopping", "History", "JSONLogger", "LRScheduler",
-    "ModelCheckpoint", "NonFiniteLossError", "accuracy", "confusion_matrix", "evaluate", "fit",
+    "CSVLogger", "Callback", "DivergenceWarning", "EarlyStopping", "History", "JSONLogger", "LRScheduler",
+    "ModelCheckpoint", "NonFiniteGradientError", "NonFiniteLossError", "accuracy", "confusion_matrix", "evaluate", "fit",
     "load_training_state", "precision_recall_f1", "predict", "save_training_state",
     "top_k_accuracy",
 ]

@@ -2,15 +2,18 @@
 
 One step is the notes' recipe: forward, loss, backward (誤差逆伝播法), optimizer update.
 ``fit`` adds what a real run needs: mini-batches, a progress bar, validation, metrics,
-callbacks, a stop with a clear error when the loss turns NaN, and exact resuming.
+callbacks, a stop with a clear error when the loss or a gradient turns NaN (before the
+weights are touched), a warning when training diverges, and exact resuming.
 """
 
 import math
 import sys
 import time
+import warnings
 
 import numpy as np
 
+from manabu import backend
 from manabu.autograd import Tensor, no_grad
 from manabu.data import DataLoader, Dataset, TensorDataset
 from manabu.train.history import History
@@ -21,12 +24,42 @@ class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite; training stopped before updating the weights."""
 
 
+class NonFiniteGradientError(FloatingPointError):
+    """A gradient became NaN or infinite; training stopped before updating the weights."""
+
+
+class DivergenceWarning(UserWarning):
+    """The training loss grew far above its first value: the learning rate is too large."""
+
+
+DIVERGENCE_FACTOR = 10  # an epoch's mean loss this many times the first step's: diverged
+
+
+def _first_non_finite_gradient(named_parameters):
+    """The name of the first parameter whose gradient holds a NaN or an infinity, or None.
+
+    One sum per gradient is the cheap test (a NaN or inf anywhere makes the total
+    non-finite); only when it fails are the gradients searched element by element, which
+    also clears a finite total that merely overflowed.
+    """
+    grads = [(name, p.grad.data) for name, p in named_parameters if p.grad is not None]
+    with np.errstate(over="ignore", invalid="ignore"):  # a bad total is what we look for
+        if math.isfinite(sum(float(g.sum()) for _, g in grads)):
+            return None
+    for name, g in grads:
+        if not bool(backend.get_array_module(g).isfinite(g).all()):
+            return name
+    return None
+
+
 class TrainingRun:
     """What callbacks see: the model, optimizer, data, history and where training stands."""
 
     def __init__(self, model, optimizer, loader, history):
         self.model, self.optimizer, self.loader, self.history = model, optimizer, loader, history
         self.scheduler = None  # set by the LRScheduler callback
+        self.named_parameters = list(model.named_parameters())
+        self.first_loss = None  # the first step's loss: the yardstick for divergence
         self.epoch = 0
         self.step = 0
         self.stop_training = False
@@ -102,6 +135,8 @@ def _train_one_epoch(run, loss_fn, callbacks, with_accuracy, max_grad_norm, log_
         loss = loss_fn(output, targets)
         value = float(loss.data)
         run.step += 1
+        if run.first_loss is None:
+            run.first_loss = value
         if not math.isfinite(value):
             bar.close()
             raise NonFiniteLossError(
@@ -113,6 +148,16 @@ def _train_one_epoch(run, loss_fn, callbacks, with_accuracy, max_grad_norm, log_
         last_finite = value
         optimizer.zero_grad()
         loss.backward()
+        bad = _first_non_finite_gradient(run.named_parameters)
+        if bad is not None:
+            bar.close()
+            raise NonFiniteGradientError(
+                f"the gradient of {bad!r} holds NaN or inf at epoch {run.epoch}, step "
+                f"{run.step} (batch {batch_in_epoch} of {len(run.loader)}) while the loss was "
+                f"finite ({value:.6g}). The weights were not updated. Look for an op without a "
+                "finite derivative at its input (sqrt or log at 0, x / 0, pow of a negative "
+                "number) in the model or a custom loss, and add a small eps there."
+            )
         if max_grad_norm is not None:
             from manabu.optim import clip_grad_norm_
 
@@ -128,6 +173,34 @@ def _train_one_epoch(run, loss_fn, callbacks, with_accuracy, max_grad_norm, log_
             bar.set_postfix(averages.logs(), refresh=False)
     bar.close()
     return averages.logs()
+
+
+def _non_empty(loader, caller, what):
+    """The loader, or a ValueError when it gives no batch (0 examples, or all dropped)."""
+    if len(loader) == 0:
+        size = len(loader.dataset) if hasattr(loader, "dataset") else 0
+        raise ValueError(
+            f"{caller}: the {what} gives no batch ({size} examples, batch_size "
+            f"{getattr(loader, 'batch_size', '?')}); pass at least one example"
+            + (" or drop_last=False" if size else "")
+        )
+    return loader
+
+
+def _warn_if_diverging(run, logs):
+    """One DivergenceWarning, the first epoch whose mean loss is far above the first step's."""
+    first, loss = run.first_loss, logs["loss"]
+    if run.history.diverged_at is not None or first is None or first <= 0:
+        return
+    if loss > DIVERGENCE_FACTOR * first:
+        run.history.diverged_at = run.epoch
+        lr = run.optimizer.param_groups[0]["lr"]
+        warnings.warn(
+            f"training diverges: the mean loss of epoch {run.epoch} is {loss:.4g}, "
+            f"{loss / first:.3g} times the first step's {first:.4g}. Lower the learning rate "
+            f"(lr={lr:g} now; try {lr / 10:g}) or clip gradients (max_grad_norm=1.0).",
+            DivergenceWarning, stacklevel=3,
+        )
 
 
 def _format_logs(logs):
@@ -150,8 +223,13 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
     by ``ModelCheckpoint``; training continues after the epoch it holds, exactly as if it
     had never stopped. ``verbose``: 0 silent, 1 progress bar and one line per epoch.
     """
-    loader = as_loader(train_data, batch_size, shuffle=shuffle, seed=seed)
-    val_loader = as_loader(val_data, batch_size) if val_data is not None else None
+    if not (isinstance(epochs, int) and epochs >= 0):
+        raise ValueError(f"fit: epochs must be a whole number >= 0, got {epochs!r}")
+    loader = _non_empty(as_loader(train_data, batch_size, shuffle=shuffle, seed=seed),
+                        "fit", "training data")
+    val_loader = None
+    if val_data is not None:
+        val_loader = _non_empty(as_loader(val_data, batch_size), "fit", "val_data")
     history = History()
     run = TrainingRun(model, optimizer, loader, history)
     for callback in callbacks:
@@ -176,6 +254,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
         logs["lr"] = optimizer.param_groups[0]["lr"]
         logs["time"] = time.perf_counter() - started
         history.epochs.append(logs)
+        _warn_if_diverging(run, logs)
         for callback in callbacks:
             callback.on_epoch_end(run, logs)
         if verbose:
@@ -189,7 +268,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
 
 def evaluate(model, loss_fn, data, batch_size=256, metrics=("accuracy",), prefix=""):
     """Mean loss (and accuracy for class labels) over ``data``, in eval mode, without a graph."""
-    loader = as_loader(data, batch_size)
+    loader = _non_empty(as_loader(data, batch_size), "evaluate", "data")
     was_training = model.training
     model.eval()
     averages = _Averages()

@@ -12,6 +12,7 @@ class History:
     def __init__(self):
         self.epochs = []
         self.steps = []
+        self.diverged_at = None  # the epoch fit warned of divergence at, if it did
 
     def __getitem__(self, key):
         return [record[key] for record in self.epochs if key in record]
