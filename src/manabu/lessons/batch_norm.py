@@ -1,7 +1,7 @@
 """Batch normalisation (バッチ正規化): the same deep MLP with and without BatchNorm1d.
 
 A 784-100-100-100-100-100-100-10 MLP (six hidden ReLU layers) learns MNIST (the 8,000
-training images of mnist-10k; set MANABU_DATA to the folder holding mnist/) with plain SGD,
+training images of mnist-10k, shipped with manabu) with plain SGD,
 lr 0.01, batches of 100, from two initial weight scales: He (std sqrt(2/n), the right one
 for ReLU) and std 0.01 (far too small: the signal shrinks about 14-fold at every layer, and
 the gradients vanish with it). Each is trained without and with batch norm, placed between each

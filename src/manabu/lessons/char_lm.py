@@ -1,7 +1,7 @@
 """A character-level language model (文字レベル言語モデル): an LSTM writes Shakespeare.
 
-tiny-shakespeare (1,115,394 characters, 65 distinct; set MANABU_DATA to the folder holding
-tinyshakespeare/input.txt), split as usual: the first 90% to train, the last 10% to
+tiny-shakespeare (1,115,394 characters, 65 distinct; shipped with
+manabu), split as usual: the first 90% to train, the last 10% to
 validate. The model (models.RNNLM) reads one character at a time:
 
     id -> Embedding (64) -> LSTM (256) -> Linear -> scores for the next character (65)

@@ -7,7 +7,7 @@ The notes' simple CNN (``manabu.models.SimpleCNN``, 206,922 parameters):
     flatten - fc 128 - ReLU - fc 10               1568 -> 128 -> 10 class scores
 
 trained with Adam (lr 0.001, batches of 100) on the 8,000 training images of mnist-10k and
-tested on its 2,000 test images (set MANABU_DATA to the folder holding mnist/). For
+tested on its 2,000 test images (mnist-10k, shipped with manabu). For
 comparison, an MLP 784-256-128-10 (235,146 parameters, more than the CNN) gets the same
 training. The convolution sees each 3x3 neighbourhood with the same 16 filters everywhere
 (weight sharing, 重み共有), so it needs few weights to detect strokes wherever they are.

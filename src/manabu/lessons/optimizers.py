@@ -10,7 +10,7 @@ the same mini-batches of 100 for every optimizer; only the update rule differs:
     Adam      momentum of g and of g*g, bias-corrected         lr 0.001
 
 Data: the project's mnist-10k split (the 10,000 MNIST test images: the first 8,000 to
-train, the last 2,000 to test; set MANABU_DATA to the folder holding mnist/). The figure
+train, the last 2,000 to test). The figure
 is the training loss per iteration, as in the notes' comparison graph.
 
 Expect (full run: 10 epochs = 800 iterations each; 5 to 40 s on 2 CPU cores, depending on

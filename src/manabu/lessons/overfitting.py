@@ -2,7 +2,7 @@
 
 A large MLP (784-512-512-10, ReLU, 670,000 weights, He initialisation) is trained with
 Adam (lr 0.001, batches of 100) on only 300 training images and tested on 2,000 others
-(mnist-10k; set MANABU_DATA to the folder holding mnist/). Three runs from the same initial weights:
+(mnist-10k, shipped with manabu). Three runs from the same initial weights:
 
 * no regularisation: the training accuracy reaches 100% within a few epochs and the
   training loss goes to 0, while the test loss turns around and rises: the net grows ever
