@@ -119,7 +119,8 @@ def test_evaluate_of_a_planted_run_folder_runs_nothing(tmp_path, capsys):
 
     marker, _, exploits = _exploits(tmp_path)
     run = tmp_path / "run"
-    path = manabu.save(_small_mlp(), str(run / "model.safetensors"), metadata={"dataset": "digits"})
+    path = manabu.save(_small_mlp(), str(run / "model.safetensors"),
+                       metadata={"dataset": "digits"})
     _rewrite_description(path, lambda d: d.update(architecture=exploits[0]))
     assert main(["evaluate", str(run)]) == 2
     assert "not a registered model class" in capsys.readouterr().err

@@ -194,7 +194,8 @@ def load(path, model=None):
     try:
         model.load_state_dict(arrays)
     except RuntimeError as error:
-        raise CheckpointError(f"{weights_path}: the weights do not fit the model. {error}") from None
+        message = f"{weights_path}: the weights do not fit the model. {error}"
+        raise CheckpointError(message) from None
     model.metadata = metadata
     return model
 

@@ -17,6 +17,7 @@ Every model of ``manabu.models`` is registered; register your own class in code:
 """
 
 import inspect
+import json
 
 _REGISTRY = {}  # name -> Module subclass
 
@@ -129,11 +130,13 @@ def _check_config(name, cls, config, where):
                 f"(its parameters: {', '.join(parameters)})"
             )
         if not _fits(value, parameters[key]):
+            shown = json.dumps(value)[:60]
             raise CheckpointError(
-                f"{where}: entry 'architecture.config.{key}' = {str(value)[:60]} does not fit "
+                f"{where}: entry 'architecture.config.{key}' = {shown} does not fit "
                 f"{name}'s parameter {key}={parameters[key]!r}"
             )
-    missing = [k for k, d in parameters.items() if d is inspect.Parameter.empty and k not in config]
+    required = [k for k, d in parameters.items() if d is inspect.Parameter.empty]
+    missing = [k for k in required if k not in config]
     if missing:
         raise CheckpointError(f"{where}: 'architecture.config' lacks {', '.join(missing)}, "
                               f"required by {name}")

@@ -11,8 +11,8 @@ from manabu.train.metrics import accuracy, confusion_matrix, precision_recall_f1
 from manabu.train.state import load_training_state, save_training_state
 
 __all__ = [
-    "CSVLogger", "Callback", "DivergenceWarning", "EarlyStopping", "History", "JSONLogger", "LRScheduler",
-    "ModelCheckpoint", "NonFiniteGradientError", "NonFiniteLossError", "accuracy", "confusion_matrix", "evaluate", "fit",
-    "load_training_state", "precision_recall_f1", "predict", "save_training_state",
-    "top_k_accuracy",
+    "CSVLogger", "Callback", "DivergenceWarning", "EarlyStopping", "History", "JSONLogger",
+    "LRScheduler", "ModelCheckpoint", "NonFiniteGradientError", "NonFiniteLossError",
+    "accuracy", "confusion_matrix", "evaluate", "fit", "load_training_state",
+    "precision_recall_f1", "predict", "save_training_state", "top_k_accuracy",
 ]
