@@ -172,6 +172,24 @@ def test_backward_leaves_the_incoming_gradient_untouched():
     np.testing.assert_allclose(x.grad.numpy(), 2 * first)
 
 
+def test_empty_batch_gives_empty_outputs_and_zero_weight_gradients_like_torch():
+    assert im2col(np.zeros((0, 2, 4, 4)), (3, 3)).shape == (18, 0)
+    assert col2im(np.zeros((18, 0)), (0, 2, 4, 4), (3, 3)).shape == (0, 2, 4, 4)
+    for op, t_op, w_shape in [(F.conv2d, TF.conv2d, (4, 3, 3, 3)),
+                              (F.conv_transpose2d, TF.conv_transpose2d, (3, 4, 3, 3))]:
+        x = manabu.Tensor(np.zeros((0, 3, 6, 6), np.float32), requires_grad=True)
+        w = manabu.Tensor(np.ones(w_shape, np.float32), requires_grad=True)
+        b = manabu.Tensor(np.ones(4, np.float32), requires_grad=True)
+        y = op(x, w, b, stride=2, padding=1)
+        expected = t_op(torch.zeros(0, 3, 6, 6), torch.ones(w_shape), torch.ones(4), stride=2,
+                        padding=1)
+        assert y.shape == tuple(expected.shape) and y.dtype == np.float32
+        y.sum().backward()
+        assert x.grad.shape == (0, 3, 6, 6)
+        np.testing.assert_array_equal(w.grad.numpy(), np.zeros(w_shape, np.float32))
+        np.testing.assert_array_equal(b.grad.numpy(), np.zeros(4, np.float32))
+
+
 def test_unbatched_input_like_torch():
     check_op(lambda x, w, b: TF.conv2d(x, w, b, padding=1),
              lambda x, w, b: F.conv2d(x, w, b, padding=1), shapes=[(2, 4, 4), (3, 2, 3, 3), (3,)])

@@ -7,6 +7,7 @@ import torch.nn.functional as TF
 
 import manabu
 import manabu.functional as F
+from manabu import nn
 from oracle import check_op
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -135,6 +136,24 @@ def test_cross_entropy_is_stable_and_keeps_float32():
 def test_cross_entropy_rejects_mismatched_targets(logits_shape, target, message):
     with pytest.raises(ValueError, match=message):
         F.cross_entropy(manabu.tensor(np.zeros(logits_shape)), target)
+
+
+@pytest.mark.parametrize("wrap", [np.asarray, manabu.tensor])
+@pytest.mark.parametrize("loss", [F.cross_entropy, lambda x, t: nn.CrossEntropyLoss()(x, t),
+                                  F.nll_loss])
+def test_bool_labels_are_refused_naming_the_dtype_and_the_fix(wrap, loss):
+    """PyTorch refuses bool class labels too; the message names bool, not the shapes."""
+    x = manabu.tensor(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"\bbool\b.*target\.astype\(np\.int64\)"):
+        loss(x, wrap(np.array([True, False, True, True])))
+
+
+def test_cross_entropy_takes_a_bool_one_hot_like_a_float_one():
+    logits = np.random.default_rng(0).standard_normal((4, 3))
+    one_hot = np.eye(3, dtype=bool)[[0, 2, 1, 0]]
+    expected = F.cross_entropy(manabu.tensor(logits), one_hot.astype(np.float64)).item()
+    for target in (one_hot, manabu.tensor(one_hot)):  # an array and a Tensor alike
+        assert F.cross_entropy(manabu.tensor(logits), target).item() == expected
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)

@@ -101,6 +101,20 @@ def test_transposed_conv_output_size_picks_output_padding():
         layer(manabu.Tensor(x), output_size=(9, 9))
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("cls, x_shape, args, kwargs", CONVS + TRANSPOSED)
+def test_conv_layers_take_an_empty_batch_like_torch(cls, x_shape, args, kwargs):
+    """N = 0 (e.g. the last, empty shard of a split): an empty output of the right shape,
+    an empty input gradient and zero weight and bias gradients, as in PyTorch."""
+    layer = getattr(nn, cls)(*args, **kwargs)
+    reference = getattr(torch.nn, cls)(*args, **kwargs)
+    y = _same_as_torch(layer, reference, _randn(0, *x_shape[1:]))
+    assert y.shape == tuple(reference(torch.zeros((0,) + x_shape[1:]).double()).shape)
+    assert y.shape[0] == 0
+    for name, param in layer.named_parameters():
+        assert param.grad.shape == param.shape and not param.grad.numpy().any(), name
+
+
 def test_conv_accepts_an_unbatched_input_like_torch():
     layer = nn.Conv2d(2, 3, 3, padding=1).double()
     batched = layer(manabu.Tensor(_randn(1, 2, 5, 5))).numpy()

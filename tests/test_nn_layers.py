@@ -9,6 +9,7 @@ import manabu
 import manabu.functional.activation as A
 from manabu import nn
 from manabu.functional.embedding import embedding, scatter_rows
+from manabu.functional.linear import linear
 from manabu.random import manual_seed
 from oracle import check_op
 
@@ -49,6 +50,17 @@ def test_linear_error_names_the_layer_and_the_fix():
     with pytest.raises(ValueError, match=r"Linear\(784, 128\): input of shape \(32, 28, 28\) "
                                          r"has 28 features.*expected 784.*nn.Flatten"):
         layer(manabu.Tensor(np.zeros((32, 28, 28), np.float32)))
+
+
+@pytest.mark.parametrize("x", [[[1.0, 2.0]], ((1.0, 2.0),)])
+def test_linear_refuses_a_python_list_like_torch(x):
+    layer = nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"Linear\(2, 3\): expected a Tensor or array as input, "
+                                        rf"got {type(x).__name__}; wrap it: manabu\.tensor\(x\)"):
+        layer(x)
+    with pytest.raises(TypeError, match=r"linear: expected a Tensor or array .*manabu\.tensor"):
+        linear(x, layer.weight, layer.bias)
+    assert layer(np.array(x, np.float32)).shape == (1, 3)  # arrays still work
 
 
 @pytest.mark.parametrize("shape", [(8, 3), (6, 3, 5)])

@@ -309,6 +309,40 @@ def test_load_state_dict_rejects_other_shapes_of_groups():
         optim.SGD([{"params": [a]}, {"params": [b]}]).load_state_dict(saved)
 
 
+def _stepped_adam(p):
+    adam = optim.Adam([p], lr=0.01)
+    p.grad = manabu.Tensor(np.ones(2))
+    adam.step()
+    return adam
+
+
+def test_load_state_dict_refuses_another_optimizers_state():
+    p = Parameter(np.ones(2))
+    saved = _json_round_trip(_stepped_adam(p).state_dict())
+    assert saved["type"] == "Adam"
+    with pytest.raises(ValueError, match=r"SGD\.load_state_dict: the checkpoint holds Adam "
+                                         r"state, this optimizer is SGD; build the same "
+                                         r"optimizer to resume.*without resume_from"):
+        optim.SGD([p], lr=0.1).load_state_dict(saved)
+    with pytest.raises(ValueError, match="holds Adam state, this optimizer is AdamW"):
+        optim.AdamW([p]).load_state_dict(saved)
+    # a state dict saved before the type was recorded: its hyper-parameters give it away
+    untyped = {k: v for k, v in saved.items() if k != "type"}
+    with pytest.raises(ValueError, match=r"saved parameter group 0 has hyper-parameters "
+                                         r"\['amsgrad', 'betas', 'eps'\] that SGD does not"):
+        optim.SGD([p], lr=0.1).load_state_dict(untyped)
+    resumed = optim.Adam([p], lr=0.5)
+    resumed.load_state_dict(untyped)  # the same optimizer still loads it
+    assert resumed.param_groups[0]["lr"] == 0.01  # the saved lr, as in PyTorch
+    assert resumed.state[p]["step"] == 1
+    # the key a scheduler adds is no stranger, even to an optimizer without a scheduler yet
+    scheduled = _stepped_adam(p)
+    optim.lr_scheduler.StepLR(scheduled, step_size=1)
+    fresh = optim.Adam([p], lr=0.01)
+    fresh.load_state_dict(scheduled.state_dict())
+    assert fresh.param_groups[0]["initial_lr"] == 0.01
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda p: optim.SGD(p, lr=-0.1), r"SGD: invalid lr -0.1"),
     (lambda p: optim.SGD(p, lr=0.1, nesterov=True), r"SGD: nesterov=True needs momentum"),

@@ -104,3 +104,34 @@ def test_pad_sequences_post_pre_and_truncation():
     assert pad_sequences([[1, 2, 3]], max_len=2)[0].tolist() == [[1, 2]]
     with pytest.raises(ValueError, match="padding must be 'pre' or 'post'"):
         pad_sequences(seqs, padding="left")
+
+
+@pytest.mark.parametrize("specials, roles", [
+    (dict(pad="<x>", unk="<x>"), "pad and unk are both '<x>'"),
+    (dict(pad=None, bos="<s>", eos="<s>"), "bos and eos are both '<s>'"),
+])
+def test_special_tokens_must_be_distinct(specials, roles):
+    # one token for two roles would give them one id: pad_id == unk_id
+    with pytest.raises(ValueError, match=f"special tokens must be distinct, but {roles}"):
+        Vocabulary(["a"], **specials)
+
+
+def test_ids_that_are_not_whole_numbers_are_refused_not_truncated():
+    vocab = Vocabulary(["a", "b"])
+    with pytest.raises(ValueError, match=r"Vocabulary\.decode: token ids must be whole "
+                                         r"numbers, got 1\.7 \(float64\).*argmax"):
+        vocab.decode([4, 1.7])
+    with pytest.raises(ValueError, match=r"id_to_token: .*got 4\.5"):
+        vocab.id_to_token(4.5)
+    with pytest.raises(TypeError, match=r"decode: token ids must be integers, got bools"):
+        vocab.decode(np.array([True, False]))
+    with pytest.raises(ValueError, match=r"pad_sequences: sequence 1: .*got 1\.7"):
+        pad_sequences([[1], [1.7]])
+    with pytest.raises(TypeError, match=r"pad_sequences: sequence 0: .*got bools"):
+        pad_sequences([[True, False]])
+    with pytest.raises(ValueError, match=r"pad_sequences: pad_id: .*got 0\.5"):
+        pad_sequences([[1]], pad_id=0.5)
+    # integers of any width, and floats holding whole numbers, are ids
+    assert vocab.decode(np.array([4, 5], np.int32)) == ["a", "b"]
+    assert vocab.decode(manabu.tensor(np.array([4.0, 5.0]))) == ["a", "b"]
+    assert pad_sequences([[1.0, 2.0], [3]])[0].tolist() == [[1, 2], [3, 0]]

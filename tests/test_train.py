@@ -169,3 +169,77 @@ def test_checkpoint_file_is_written_atomically(tmp_path, monkeypatch):
     arrays, state = io.load_checkpoint(path)
     assert state["epoch"] == 1 and arrays["w"].tolist() == [1.0, 1.0, 1.0]
     assert os.listdir(tmp_path) == ["c.safetensors"]  # no temporary file left behind
+
+
+# ---------------------------------------------------------------------------- issue 10, item 4:
+# checkpoint paths and resuming into a different optimizer (appended as one block)
+@pytest.mark.parametrize("path, message", [
+    ("ckpt_{val_loss}.safetensors", r"has the field \{val_loss\}.*allowed are \{epoch\}, "
+                                    r"\{step\}"),
+    ("ckpt_{}.safetensors", r"has the field \{\}"),
+    ("ckpt_{epoch.real}", r"has the field \{epoch\.real\}"),
+    ("ckpt_{epoch", r"not a valid format string.*literal brace as \{\{"),
+    ("ckpt_{epoch:s}", r"cannot be formatted with integer fields.*Unknown format code 's'"),
+])
+def test_model_checkpoint_checks_its_path_template_when_made(path, message):
+    with pytest.raises(ValueError, match="ModelCheckpoint: path .*" + message):
+        train.ModelCheckpoint(path)
+
+
+def test_model_checkpoint_fills_epoch_and_step(tmp_path):
+    manabu.manual_seed(0)
+    x, y = _spiral_data()
+    model = _model()
+    checkpoint = train.ModelCheckpoint(str(tmp_path / "e{epoch:02d}_s{step}.safetensors"))
+    train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1), (x, y),
+              epochs=2, batch_size=60, shuffle=False, callbacks=[checkpoint], verbose=0)
+    assert sorted(os.listdir(tmp_path)) == ["e01_s3.safetensors", "e02_s6.safetensors"]
+
+
+def _checkpoint_of(tmp_path, make_optimizer, schedule=None):
+    """A one-epoch run saved to a checkpoint; returns its path."""
+    manabu.manual_seed(0)
+    x, y = _spiral_data()
+    model = _model()
+    opt = make_optimizer(model.parameters())
+    path = str(tmp_path / "ckpt.safetensors")
+    callbacks = [train.ModelCheckpoint(path)]
+    if schedule is not None:
+        callbacks.insert(0, train.LRScheduler(schedule(opt)))
+    train.fit(model, nn.CrossEntropyLoss(), opt, (x, y), epochs=1, batch_size=60,
+              callbacks=callbacks, verbose=0)
+    return path
+
+
+def test_resuming_into_another_optimizer_is_refused(tmp_path):
+    path = _checkpoint_of(tmp_path, lambda p: optim.Adam(p, lr=0.01))
+    model = _model()
+    with pytest.raises(ValueError, match=r"the checkpoint holds Adam state, this optimizer is "
+                                         r"SGD; build the same optimizer to resume"):
+        train.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.01),
+                  _spiral_data(), epochs=2, batch_size=60, resume_from=path, verbose=0)
+
+
+def test_resuming_warns_only_when_the_checkpoint_replaces_a_given_hyper_parameter(tmp_path):
+    import warnings
+
+    path = _checkpoint_of(tmp_path / "adam", lambda p: optim.Adam(p, lr=0.01))
+    model = _model()
+    opt = optim.Adam(model.parameters(), lr=0.1, betas=(0.8, 0.99))
+    with pytest.warns(UserWarning, match=r"lr 0\.01 \(checkpoint\) instead of 0\.1 \(given\).*"
+                                         r"betas \(0\.9, 0\.999\) \(checkpoint\) instead of "
+                                         r"\(0\.8, 0\.99\).*resumes exactly.*"
+                                         r"param_groups\[i\]\['lr'\]"):
+        train.state.load_training_state(path, model, opt)
+    assert opt.param_groups[0]["lr"] == 0.01  # PyTorch's rule: the saved lr, an exact resume
+
+    def schedule(opt):
+        return optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)  # lr moves each epoch
+
+    path = _checkpoint_of(tmp_path / "sgd", lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+                          schedule)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    with warnings.catch_warnings():  # the same run resumed: the schedule's lr is no surprise
+        warnings.simplefilter("error", UserWarning)
+        train.state.load_training_state(path, model, opt, schedule(opt))
+    assert opt.param_groups[0]["lr"] == 0.05

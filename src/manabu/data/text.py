@@ -51,6 +51,29 @@ def _flatten(tokens):
             yield item
 
 
+def _integer_ids(name, ids):
+    """``ids`` as an int64 array. Integers pass; floats only when every value is whole
+    (1.0, not 1.7, which int() would truncate silently to another token); bools and other
+    dtypes never (True is not a token id)."""
+    array = np.asarray(ids)
+    kind = array.dtype.kind
+    if kind in "iu":
+        return array.astype(np.int64, copy=False)
+    if kind == "f":
+        whole = np.isfinite(array) & (array == np.round(array))
+        if not whole.all():
+            bad = array[~whole].reshape(-1)[0].item()
+            raise ValueError(
+                f"{name}: token ids must be whole numbers, got {bad!r} ({array.dtype}); "
+                "ids index the vocabulary: take predictions.argmax(axis=-1) of scores or "
+                "probabilities first"
+            )
+        return array.astype(np.int64)
+    what = "bools" if kind == "b" else f"{array.dtype} values"
+    raise TypeError(f"{name}: token ids must be integers, got {what}; give integer ids, "
+                    "e.g. np.asarray(ids, dtype=np.int64)")
+
+
 class Vocabulary:
     """A two-way map between tokens and integer ids.
 
@@ -65,6 +88,15 @@ class Vocabulary:
     def __init__(self, tokens=(), pad="<pad>", unk="<unk>", bos="<bos>", eos="<eos>",
                  counts=None):
         self._specials = {"pad": pad, "unk": unk, "bos": bos, "eos": eos}
+        present = [(role, token) for role, token in self._specials.items() if token is not None]
+        for i, (role, token) in enumerate(present):
+            for other, same in present[i + 1:]:
+                if token == same:  # one id for two roles: padding would read as unknown
+                    raise ValueError(
+                        f"Vocabulary: the special tokens must be distinct, but {role} and "
+                        f"{other} are both {token!r}; give each its own token, or None to "
+                        f"leave one out (e.g. {other}=None)"
+                    )
         self._id_to_token = []
         self._token_to_id = {}
         for token in self._specials.values():
@@ -187,7 +219,9 @@ class Vocabulary:
 
     def id_to_token(self, index):
         """The token with id ``index``."""
-        index = int(index)
+        return self._token_at(int(_integer_ids("Vocabulary.id_to_token", index)))
+
+    def _token_at(self, index):
         if not 0 <= index < len(self):
             raise IndexError(f"Vocabulary: id {index} is out of range 0..{len(self) - 1}")
         return self._id_to_token[index]
@@ -225,12 +259,12 @@ class Vocabulary:
         ids = ids.data if isinstance(ids, Tensor) else ids
         if backend.is_array(ids):
             ids = backend.to_device(ids, "cpu")
-        for index in np.asarray(ids).reshape(-1).tolist():
+        for index in _integer_ids("Vocabulary.decode", ids).reshape(-1).tolist():
             if stop_at_eos and index == eos:
                 break
             if skip_special and index in special_ids:
                 continue
-            tokens.append(self.id_to_token(index))
+            tokens.append(self._token_at(index))
         return tokens
 
     def decode_text(self, ids, sep="", skip_special=False, stop_at_eos=False):
@@ -286,7 +320,9 @@ def pad_sequences(seqs, pad_id=0, max_len=None, padding="post", truncating="post
     for name, value in (("padding", padding), ("truncating", truncating)):
         if value not in ("pre", "post"):
             raise ValueError(f"pad_sequences: {name} must be 'pre' or 'post', got {value!r}")
-    seqs = [np.asarray(s, dtype=np.int64).reshape(-1) for s in seqs]
+    pad_id = int(_integer_ids("pad_sequences: pad_id", pad_id))
+    seqs = [_integer_ids(f"pad_sequences: sequence {i}", s).reshape(-1)
+            for i, s in enumerate(seqs)]
     longest = max((len(s) for s in seqs), default=0)
     width = longest if max_len is None else int(max_len)
     ids = np.full((len(seqs), width), pad_id, dtype=np.int64)  # (N, T)

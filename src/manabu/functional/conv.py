@@ -20,6 +20,8 @@ groups == C_in with one filter per channel is a depthwise convolution. The GEMM 
 batched over groups: W (G, C_out/G, C_in/G*K) @ cols (G, C_in/G*K, N*O).
 """
 
+import math
+
 from manabu.autograd import Function
 from manabu.functional.im2col import (
     PADDING_MODES, as_tuple, col2im, im2col, output_sizes, pad, pad_backward,
@@ -34,10 +36,22 @@ _SPATIAL = {1: "(L)", 2: "(H, W)", 3: "(D, H, W)"}
 _KERNEL = {1: "(KL)", 2: "(KH, KW)", 3: "(KD, KH, KW)"}
 
 
+# The reshapes here spell every size out instead of -1: with an empty batch (N = 0) the
+# arrays have no elements, and NumPy cannot infer a -1 axis from a size of 0.
 def _channel_rows(xp, a):
     """(N, C, *S) -> (C, N*prod(S)), contiguous: the layout the GEMMs use."""
     a = a.swapaxes(0, 1)  # (C, N, *S)
-    return xp.ascontiguousarray(a).reshape(a.shape[0], -1)  # (C, N*prod(S))
+    return xp.ascontiguousarray(a).reshape(a.shape[0], math.prod(a.shape[1:]))
+
+
+def _split_groups(a, groups):
+    """(G*R, M) -> (G, R, M)."""
+    return a.reshape(groups, a.shape[0] // groups, a.shape[1])
+
+
+def _join_groups(a):
+    """(G, R, M) -> (G*R, M)."""
+    return a.reshape(a.shape[0] * a.shape[1], a.shape[2])
 
 
 def _batch_first(xp, y, batch, spatial):
@@ -62,10 +76,10 @@ class Convolution(Function):
         self.x_pad_shape = x_pad.shape
         self.out = output_sizes(x_pad.shape[2:], kernel, self.stride, self.dilation)
         cols = im2col(x_pad, kernel, self.stride, self.dilation)  # (C*K, N*O)
-        cols = cols.reshape(groups, -1, cols.shape[1])  # (G, C/G*K, N*O)
+        cols = _split_groups(cols, groups)  # (G, C/G*K, N*O)
         W_g = W.reshape(groups, W.shape[0] // groups, -1)  # (G, C_out/G, C/G*K)
         y = xp.matmul(W_g, cols)  # (G, C_out/G, N*O): the one GEMM (batched over groups)
-        y = y.reshape(W.shape[0], -1)  # (C_out, N*O)
+        y = y.reshape(W.shape[0], y.shape[2])  # (C_out, N*O)
         if b is not None:
             y += b[:, None]
         self.save_for_backward(cols, W)
@@ -76,12 +90,12 @@ class Convolution(Function):
         cols, W = self.saved
         groups = self.groups
         gy_g = _channel_rows(xp, gy)  # (C_out, N*O)
-        gy_g = gy_g.reshape(groups, -1, gy_g.shape[1])  # (G, C_out/G, N*O)
+        gy_g = _split_groups(gy_g, groups)  # (G, C_out/G, N*O)
         gx = gW = gb = None
         if self.needs_input_grad[0]:
             W_g = W.reshape(groups, W.shape[0] // groups, -1)  # (G, C_out/G, C/G*K)
             gcols = xp.matmul(W_g.transpose(0, 2, 1), gy_g)  # (G, C/G*K, N*O)
-            gcols = gcols.reshape(-1, gcols.shape[2])  # (C*K, N*O)
+            gcols = _join_groups(gcols)  # (C*K, N*O)
             gx_pad = col2im(gcols, self.x_pad_shape, W.shape[2:], self.stride, self.dilation)
             gx = pad_backward(gx_pad, self.pads, self.padding_mode)  # (N, C, *L)
         if self.needs_input_grad[1]:
@@ -112,10 +126,10 @@ class ConvTranspose(Function):
         self.full = tuple((n - 1) * s + d * (k - 1) + 1 for n, k, s, d in
                           zip(x.shape[2:], kernel, self.stride, self.dilation))
         x_g = _channel_rows(xp, x)  # (C_in, N*L)
-        x_g = x_g.reshape(groups, -1, x_g.shape[1])  # (G, C_in/G, N*L)
+        x_g = _split_groups(x_g, groups)  # (G, C_in/G, N*L)
         W_g = W.reshape(groups, W.shape[0] // groups, -1)  # (G, C_in/G, C_out/G*K)
         cols = xp.matmul(W_g.transpose(0, 2, 1), x_g)  # (G, C_out/G*K, N*L): the one GEMM
-        cols = cols.reshape(-1, cols.shape[2])  # (C_out*K, N*L)
+        cols = _join_groups(cols)  # (C_out*K, N*L)
         y_full = col2im(cols, (x.shape[0], c_out) + self.full, kernel, self.stride,
                         self.dilation)  # (N, C_out, *full)
         y = xp.zeros((x.shape[0], c_out) + self.out, dtype=x.dtype)  # (N, C_out, *O)
@@ -144,12 +158,12 @@ class ConvTranspose(Function):
         g_full = xp.zeros(gy.shape[:2] + self.full, dtype=gy.dtype)  # (N, C_out, *full)
         g_full[self._cropped()] = gy[self._kept()]
         cols = im2col(g_full, kernel, self.stride, self.dilation)  # (C_out*K, N*L)
-        cols = cols.reshape(groups, -1, cols.shape[1])  # (G, C_out/G*K, N*L)
+        cols = _split_groups(cols, groups)  # (G, C_out/G*K, N*L)
         gx = gW = gb = None
         if self.needs_input_grad[0]:
             W_g = W.reshape(groups, W.shape[0] // groups, -1)  # (G, C_in/G, C_out/G*K)
             gx = xp.matmul(W_g, cols)  # (G, C_in/G, N*L)
-            gx = gx.reshape(W.shape[0], -1)  # (C_in, N*L)
+            gx = _join_groups(gx)  # (C_in, N*L)
             gx = _batch_first(xp, gx, gy.shape[0], self.in_spatial)  # (N, C_in, *L)
         if self.needs_input_grad[1]:
             gW_t = xp.matmul(cols, x_g.transpose(0, 2, 1))  # (G, C_out/G*K, C_in/G)

@@ -88,7 +88,9 @@ def im2col(x, kernel, stride=None, dilation=None):
     o_axes = tuple(range(2, 2 + n))
     cols = windows.transpose((1,) + k_axes + (0,) + o_axes)  # (C, *K, N, *O) view
     cols = backend.get_array_module(x).ascontiguousarray(cols)  # the one copy
-    return cols.reshape(x.shape[1] * math.prod(kernel), -1)  # (C*prod(K), N*prod(O))
+    # both sizes spelled out, not -1: NumPy cannot infer one for an empty batch (N = 0)
+    n_cols = x.shape[0] * math.prod(windows.shape[2:2 + n])
+    return cols.reshape(x.shape[1] * math.prod(kernel), n_cols)  # (C*prod(K), N*prod(O))
 
 
 def kernel_offsets(kernel):

@@ -4,7 +4,8 @@ The weight is (out_features, in_features) as in PyTorch. Leading axes of x are f
 into one batch axis so that the forward and each gradient is a single matrix product (GEMM).
 """
 
-from manabu.autograd import Function
+from manabu import backend
+from manabu.autograd import Function, Tensor
 
 
 class Linear(Function):
@@ -35,9 +36,20 @@ class Linear(Function):
         return gx, gw, gb
 
 
+def check_input_type(name, x):
+    """A Tensor or an array, as in PyTorch (which raises TypeError for a list): a nested list
+    would otherwise fail later on a missing ``.ndim``, and its dtype would be a guess."""
+    if not isinstance(x, Tensor) and not backend.is_array(x):
+        raise TypeError(
+            f"{name}: expected a Tensor or array as input, got {type(x).__name__}; "
+            "wrap it: manabu.tensor(x)"
+        )
+
+
 def linear(x, weight, bias=None):
     """Affine map y = x @ weight^T + bias for x (..., in_features),
     weight (out_features, in_features), bias (out_features,) or None."""
+    check_input_type("linear", x)
     if weight.ndim != 2:
         raise ValueError(
             f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}"

@@ -50,6 +50,15 @@ def _as_target(target, like):
     return Tensor(array)
 
 
+def _as_class_target(target, like):
+    """Like _as_target, but a bool array stays bool, so the check of the labels can name
+    the dtype the caller gave instead of the float it would have become."""
+    if isinstance(target, Tensor):
+        return target
+    array = backend.get_array_module(like.data).asarray(target)
+    return Tensor(array) if array.dtype.kind == "b" else _as_target(array, like)
+
+
 def _as_float_target(target, like):
     """A target of 0/1 values given as integers becomes floating (binary losses)."""
     target = _as_target(target, like)
@@ -206,14 +215,17 @@ def _classes_last(name, x, target, axis):
     classes = x.shape[axis]
     sample_shape = x.shape[:axis] + x.shape[axis + 1:]
     kind = target.dtype.kind
+    if kind == "b" and target.shape == x.shape:  # a one-hot mask: probabilities of 0 and 1
+        target, kind = Tensor(target.data.astype(x.dtype)), "f"
     if kind in "iu" and target.shape == sample_shape:
         labels = target.data
     elif kind == "f" and target.shape == x.shape:
         labels = None
-    elif kind == "f" and target.shape == sample_shape:
+    elif kind in "fb" and target.shape == sample_shape:
+        what = "bools" if kind == "b" else "floats"
         raise ValueError(
-            f"{name}: target {target.shape} holds floats ({target.dtype}); class labels must "
-            "be integers: convert with target.astype(np.int64)"
+            f"{name}: target {target.shape} holds {what} ({target.dtype}); class labels must "
+            f"be integers 0..{classes - 1}: convert with target.astype(np.int64)"
         )
     else:
         raise ValueError(
@@ -265,7 +277,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100,  # noqa: A002
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    target = _as_target(target, input)
+    target = _as_class_target(target, input)
     x, t, sample_shape = _classes_last("cross_entropy", input, target, axis)
     classes = x.shape[1]
     if t.dtype.kind in "iu":
@@ -283,9 +295,10 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean",  #
     """Negative log-likelihood of log-probabilities: -weight[y] * input[y] per sample;
     'mean' divides by the summed weight of the non-ignored samples (PyTorch's rule)."""
     _check_reduction("nll_loss", reduction)
-    target = _as_target(target, input)
+    target = _as_class_target(target, input)
     if target.dtype.kind not in "iu":
-        raise ValueError(f"nll_loss: target must hold integer class labels, got {target.dtype}")
+        raise ValueError(f"nll_loss: target must hold integer class labels, got {target.dtype}; "
+                         "convert with target.astype(np.int64)")
     x, t, sample_shape = _classes_last("nll_loss", input, target, axis)
     classes = x.shape[1]
     labels = t.data

@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from manabu import backend
-from manabu.functional.linear import linear
+from manabu.functional.linear import check_input_type, linear
 from manabu.nn import init as nn_init
 from manabu.nn.module import Module
 from manabu.nn.parameter import Parameter
@@ -75,6 +75,7 @@ class Linear(Module):
             nn_init.zeros_(self.bias)
 
     def forward(self, x):
+        check_input_type(self._describe(), x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"{self._describe()}: input of shape {tuple(x.shape)} has "

@@ -19,6 +19,10 @@ import numpy as np
 from manabu import backend
 from manabu.autograd import Tensor, enable_grad, no_grad
 
+# Group keys a learning-rate scheduler adds (the lr the schedule starts from): a checkpoint
+# may hold them although the optimizer that loads it has no scheduler yet.
+_SCHEDULER_KEYS = ("initial_lr",)
+
 # Hyper-parameters checked for every optimizer that has them: name -> (test, rule).
 _CHECKS = {
     "lr": (lambda v: v >= 0, "must be >= 0"),
@@ -139,10 +143,12 @@ class Optimizer:
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self):
-        """The optimizer as plain data: ``{"state": {index: {...}}, "param_groups": [...]}``.
+        """The optimizer as plain data: ``{"type": "Adam", "state": {index: {...}},
+        "param_groups": [...]}``.
 
         Parameters are numbered 0, 1, ... in ``param_groups`` order; buffers are copied to
-        NumPy arrays, so the dict does not change when training goes on.
+        NumPy arrays, so the dict does not change when training goes on. ``type`` (the
+        class name) lets ``load_state_dict`` refuse another optimizer's state.
         """
         index = {}
         groups = []
@@ -156,11 +162,22 @@ class Optimizer:
         state = {}
         for p, buffers in self.state.items():
             state[index[p]] = {k: _to_plain(v) for k, v in buffers.items()}
-        return {"state": state, "param_groups": groups}
+        return {"type": type(self).__name__, "state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Resume from ``state_dict()`` (also from its JSON round trip: str keys, lists)."""
+        """Resume from ``state_dict()`` (also from its JSON round trip: str keys, lists).
+
+        The saved hyper-parameters (lr included) replace the current ones, as in PyTorch,
+        so that a resumed run goes on exactly.
+        """
         name = type(self).__name__
+        saved_type = state_dict.get("type")  # absent from state dicts of older versions
+        if saved_type is not None and saved_type != name:
+            raise ValueError(
+                f"{name}.load_state_dict: the checkpoint holds {saved_type} state, this "
+                f"optimizer is {name}; build the same optimizer to resume, or start a new run "
+                "without resume_from"
+            )
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
@@ -175,6 +192,18 @@ class Optimizer:
                     f"parameters, the matching group here has {len(group['params'])}"
                 )
             params.extend(group["params"])
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            # another optimizer's hyper-parameters (Adam's betas loaded into SGD) would be
+            # kept but never used: refuse them, also when the state dict names no type
+            unknown = sorted(k for k in saved if k != "params" and k not in group
+                             and k not in self.defaults and k not in _SCHEDULER_KEYS)
+            if unknown:
+                raise ValueError(
+                    f"{name}.load_state_dict: saved parameter group {i} has hyper-parameters "
+                    f"{unknown} that {name} does not have (its own are "
+                    f"{sorted(self.defaults)}); the state was saved by another optimizer: "
+                    "build the same optimizer to resume"
+                )
         for saved, group in zip(saved_groups, self.param_groups):
             for key, value in saved.items():
                 if key == "params":

@@ -7,6 +7,7 @@ Each hook receives the ``run`` (model, optimizer, history, epoch, step, ...); se
 import csv
 import math
 import os
+import string
 
 from manabu import io
 from manabu.train.state import save_training_state
@@ -83,14 +84,42 @@ class EarlyStopping(Callback):
             run.model.load_state_dict(self.best_state)
 
 
+# The fields ModelCheckpoint fills into its path: the run's epoch and its step count.
+_PATH_FIELDS = ("epoch", "step")
+
+
+def _check_path_template(name, path):
+    """Refuse now, not after the first epoch's training, a path that str.format would fail
+    on at the end of it: an unknown field, a bad format spec, an unmatched brace."""
+    allowed = ", ".join("{%s}" % field for field in _PATH_FIELDS)
+    braces = "write a literal brace as {{ or }}"
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(path) if field is not None]
+    except ValueError as error:
+        raise ValueError(f"{name}: path {path!r} is not a valid format string ({error}); "
+                         f"{braces}. Fields allowed: {allowed}") from None
+    for field in fields:
+        if field not in _PATH_FIELDS:
+            raise ValueError(f"{name}: path {path!r} has the field {{{field}}}, which is not "
+                             f"filled in; the fields allowed are {allowed} ({braces})")
+    try:
+        path.format(epoch=1, step=1)
+    except (ValueError, TypeError, KeyError, IndexError) as error:
+        raise ValueError(f"{name}: path {path!r} cannot be formatted with integer fields "
+                         f"{allowed}: {error}") from None
+
+
 class ModelCheckpoint(Callback):
     """Save the whole training state (model, optimizer, schedule, random generators,
     history) to ``path`` after each epoch, atomically, so ``fit(resume_from=path)`` goes on
     exactly. With ``save_best_only`` it saves only when ``monitor`` improves. ``path`` may
-    contain ``{epoch}``."""
+    contain ``{epoch}`` and ``{step}`` (the optimizer steps so far), e.g.
+    ``"ckpt/epoch{epoch:03d}.safetensors"``."""
 
     def __init__(self, path, monitor="val_loss", mode="min", save_best_only=False):
         _check_mode("ModelCheckpoint", mode)
+        path = os.fspath(path)
+        _check_path_template("ModelCheckpoint", path)
         self.path, self.monitor, self.mode = path, monitor, mode
         self.save_best_only = save_best_only
         self.best = None
@@ -102,7 +131,7 @@ class ModelCheckpoint(Callback):
             if not _improved(value, self.best, self.mode, 0.0):
                 return
             self.best = value
-        path = self.path.format(epoch=run.epoch)
+        path = self.path.format(epoch=run.epoch, step=run.step)
         save_training_state(path, run.model, run.optimizer, run.scheduler, run.loader,
                             run.epoch, run.history)
         self.last_saved = path

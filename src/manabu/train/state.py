@@ -7,6 +7,8 @@ generator), the epoch and the history. Arrays go into safetensors; the rest into
 file's JSON header.
 """
 
+import warnings
+
 import numpy as np
 
 from manabu import io, random
@@ -57,8 +59,11 @@ def load_training_state(path, model, optimizer, scheduler=None, loader=None, his
     arrays, state = io.load_checkpoint(path)
     model_state = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
     model.load_state_dict(model_state)
+    given = [dict(group) for group in optimizer.param_groups]
     optimizer.load_state_dict(join_arrays(state["optimizer"], arrays))
-    if scheduler is not None and state.get("scheduler") is not None:
+    scheduled = scheduler is not None and state.get("scheduler") is not None
+    _warn_changed_hyperparameters(given, state["optimizer"]["param_groups"], scheduled)
+    if scheduled:
         scheduler.load_state_dict(state["scheduler"])
     if loader is not None and state.get("loader") is not None:
         loader.load_state_dict(state["loader"])
@@ -66,3 +71,38 @@ def load_training_state(path, model, optimizer, scheduler=None, loader=None, his
     if history is not None and state.get("history") is not None:
         history.load_state_dict(state["history"])
     return int(state["epoch"])
+
+
+def _plain_value(value):
+    return tuple(value) if isinstance(value, (list, tuple)) else value  # betas: JSON lists
+
+
+def _warn_changed_hyperparameters(given, saved_groups, scheduled):
+    """Warn when the checkpoint's hyper-parameters replace different ones the optimizer was
+    built with: the saved ones win (the resume is exact), but silently dropping the lr
+    someone just passed would be a surprise."""
+    changes = []
+    for i, (mine, saved) in enumerate(zip(given, saved_groups)):
+        for key, value in saved.items():
+            if key in ("params", "initial_lr") or key not in mine:
+                continue
+            built = mine[key]
+            if key == "lr":
+                # a schedule rewrites lr and keeps the lr it started from as initial_lr
+                built = mine.get("initial_lr", built)
+                if scheduled:  # the restored schedule sets lr from its own starting lr
+                    if "initial_lr" not in saved:
+                        continue  # ReduceLROnPlateau: no starting lr to compare
+                    value = saved["initial_lr"]
+            if _plain_value(value) != _plain_value(built):
+                changes.append(f"{key} {_plain_value(value)!r} (checkpoint) instead of "
+                               f"{_plain_value(built)!r} (given) in param group {i}")
+    if changes:
+        warnings.warn(
+            "load_training_state: the checkpoint's optimizer hyper-parameters differ from the "
+            f"ones this optimizer was built with: {'; '.join(changes)}. The checkpoint's "
+            "values are used, so that the run resumes exactly; to train on with others, set "
+            "optimizer.param_groups[i]['lr'] (or another key) after resuming, or use a "
+            "learning-rate scheduler",
+            UserWarning, stacklevel=3,
+        )
