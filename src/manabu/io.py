@@ -189,6 +189,8 @@ def load(path, model=None):
                 f"{weights_path} names no architecture (the model had no `config`); build "
                 "the model yourself and call load(path, model=model)"
             )
+        import manabu.models  # noqa: F401  (a fixed import: it registers the built-in models)
+
         model = build_model(architecture, weights_path)
         _warn_if_copy_differs(weights_path, architecture)
     try:

@@ -6,7 +6,8 @@ parameter; a value of the kind its default has) and only then calls the class. N
 in a file can name a module to import or a function to call, so loading a file from a
 stranger runs no code of theirs.
 
-Every model of ``manabu.models`` is registered; register your own class in code::
+Every model of ``manabu.models`` registers itself there when that package is imported
+(``manabu.load`` imports it); register your own class in code::
 
     @manabu.register_model
     class MyNet(nn.Module):
@@ -53,8 +54,8 @@ def register_model(cls=None, *, name=None):
 
 
 def registered_models():
-    """A copy of the registry: {name: class}."""
-    _register_builtin_models()
+    """A copy of the registry: {name: class} (the built-in models once ``manabu.models``
+    is imported, as ``manabu.load`` does)."""
     return dict(_REGISTRY)
 
 
@@ -64,10 +65,6 @@ def model_name(cls):
         if registered is cls:
             return name
     return cls.__name__
-
-
-def _register_builtin_models():
-    import manabu.models  # noqa: F401  (a fixed import: it registers the built-in models)
 
 
 def _lookup(name):
@@ -145,7 +142,6 @@ def _check_config(name, cls, config, where):
 def build_model(architecture, where):
     """The model a file's ``architecture`` entry describes, or a CheckpointError naming
     ``where`` (the file) and the entry; no class outside the registry is ever called."""
-    _register_builtin_models()
     if not isinstance(architecture, dict) or not set(architecture) <= {"class", "config"}:
         raise CheckpointError(f"{where}: entry 'architecture' must be "
                               '{"class": NAME, "config": {...}}')
