@@ -127,8 +127,8 @@ def check_backward_is_pure(outputs, seed=None):
         for a in arrays:
             a.flags.writeable = False  # an in-place write raises right where it happens
         try:
-            first = _copies(fn.backward(*gys))
-            second = _copies(fn.backward(*gys))
+            first = _copies(fn.backward(*gys, xp=fn.xp))
+            second = _copies(fn.backward(*gys, xp=fn.xp))
         finally:
             for a, w in zip(arrays, writeable):
                 if w:
@@ -163,7 +163,7 @@ def check_float32(manabu_fn, arrays):
         gys = [np.ones(o.shape, dtype=o.dtype) for o in live]
         if len(gys) != len(fn.outputs):
             continue
-        for i, g in enumerate(_as_tuple(fn.backward(*gys))):
+        for i, g in enumerate(_as_tuple(fn.backward(*gys, xp=fn.xp))):
             if g is not None and fn.needs_input_grad[i]:
                 assert g.dtype == fn.inputs[i].dtype, (
                     f"{name}.backward gives a {g.dtype} gradient for a "

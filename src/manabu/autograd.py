@@ -1,17 +1,29 @@
 """Automatic differentiation (自動微分): Function, the backward graph walk, grad modes.
 
-Every op is a ``Function`` with ``forward`` and ``backward`` side by side. Calling
-``SomeOp.apply(x, y)`` runs ``forward`` on the raw arrays and, when a gradient is needed,
-links the output Tensor to the Function that made it (define-by-run). ``Tensor.backward``
-then walks that graph in reverse topological order, without recursion, and each Function
-turns the gradient of its output into gradients of its inputs: 誤差逆伝播法 (backprop).
+Reading guide: what happens, in order.
+1. Forward. ``SomeOp.apply(x, y, axis=1)`` builds ``SomeOp(axis=1)`` (each op declares its
+   parameters in ``__init__``), runs ``forward`` on the raw arrays and, when a gradient is
+   needed, links the output Tensor to the op (``out.creator``): the graph is recorded as
+   the code runs (define-by-run). ``forward`` keeps what backward needs with
+   ``save_for_backward``.
+2. ``loss.backward()`` calls ``run_backward``, which orders the graph's ops so that each
+   comes after every op that used its outputs (``_topological_order``, no recursion).
+3. For each op in that order it hands the gradients of the op's outputs to
+   ``op.backward(*gys, xp=...)``, which returns one gradient per input: 誤差逆伝播法
+   (backprop), the chain rule one op at a time. ``xp`` is the array module (NumPy or
+   CuPy) and ``op.saved`` gives the saved arrays.
+4. Gradients reaching the same tensor from several ops are added (``_deliver``); leaves
+   (parameters) receive theirs in ``.grad``. Each op then frees what it saved, unless
+   ``retain_graph=True``.
 
-Higher-order gradients: ops whose class sets ``twice_differentiable = True`` write their
-backward with ``self.xp`` and ``self.saved``. Under ``create_graph=True`` the walk hands them
-Tensors and swaps ``self.xp`` for ``manabu.functional`` (which offers the same names as
-NumPy), so the very same formula records a graph that can be differentiated again. A fused
-op without that flag still gives first-order gradients under ``create_graph=True``; only
-differentiating those gradients again raises (as in PyTorch).
+Higher-order gradients (``create_graph=True``) take the same walk with one difference, in
+step 3: ops whose class sets ``twice_differentiable = True`` get Tensors instead of arrays
+(``gys``, and ``op.saved`` gives the Tensors the saved arrays belong to) and, as ``xp``,
+``manabu.functional.tensor_math``: NumPy's names (``xp.exp``, ``xp.where``, ...) for
+differentiable ops. So the very formula that computes a gradient also records the graph of
+that gradient, ready to be differentiated again: one backward per op serves both orders.
+A fused op without that flag still gives first-order gradients under ``create_graph=True``;
+only differentiating those gradients again raises (as in PyTorch).
 """
 
 import functools
@@ -20,7 +32,7 @@ import weakref
 import numpy as np
 
 from manabu import backend
-from manabu.tensor import Tensor, _functional, _raw, tensor
+from manabu.tensor import Tensor, _functional, tensor, unwrap
 
 __all__ = [
     "Function", "Tensor", "enable_grad", "grad", "is_grad_enabled", "no_grad",
@@ -80,17 +92,21 @@ class enable_grad(_GradMode):
 class Function:
     """One differentiable operation: ``forward`` on arrays, ``backward`` on gradients.
 
-    Subclasses write ``forward(self, *xs)`` returning an array (or a tuple of arrays) and
-    ``backward(self, *gys)`` returning one gradient per input (None where an input needs
-    none). Use ``self.xp`` for array functions and ``self.save_for_backward`` /
-    ``self.saved`` for what backward needs. Keyword arguments of ``apply`` become attributes.
+    Subclasses declare their parameters in ``__init__`` (the keyword arguments of
+    ``apply``), write ``forward(self, *xs)`` returning an array (or a tuple of arrays) with
+    ``self.xp`` (the inputs' array module) for array functions, and ``backward(self, *gys,
+    xp)`` returning one gradient per input (None where an input needs none). What backward
+    needs, forward keeps with ``self.save_for_backward``; backward reads it from
+    ``self.saved``. See the reading guide at the top of this file for ``xp`` under
+    ``create_graph=True``.
     """
 
     twice_differentiable = False
     _saved = ()
     _graph_mode = False
+    _takes_xp = None  # TRANSITION: whether this class's backward has the xp argument
 
-    def __init__(self, **params):
+    def __init__(self, **params):  # TRANSITION: until every op declares its parameters
         self.__dict__.update(params)
 
     @classmethod
@@ -162,22 +178,43 @@ class Function:
                 return out
         return Tensor(value)  # a constant of this op, such as a mask
 
+    @classmethod
+    def _explicit_xp(cls):  # TRANSITION: until every backward takes xp
+        if cls._takes_xp is None:
+            import inspect
+
+            cls._takes_xp = "xp" in inspect.signature(cls.backward).parameters
+        return cls._takes_xp
+
+    def _backward_arrays(self, gys):
+        """First-order backward: arrays in, arrays out."""
+        if self._explicit_xp():
+            return self.backward(*gys, xp=self.xp)
+        return self.backward(*gys)
+
     def _backward_with_graph(self, gys):
-        """Run backward on Tensors so that it records a graph (create_graph=True)."""
+        """Backward on Tensors, with the differentiable ``tensor_math`` as ``xp``, so that it
+        records a graph (create_graph=True)."""
         if not self.twice_differentiable:
             return self._first_order_only(gys)
-        array_module = self.xp
-        self.xp, self._graph_mode = _functional(), True
+        self._graph_mode = True  # self.saved gives Tensors
         try:
             with enable_grad():
-                return self.backward(*gys)
+                if self._explicit_xp():
+                    return self.backward(*gys, xp=_functional().tensor_math)
+                array_module = self.xp  # TRANSITION: the old swap, for unconverted ops
+                self.xp = _functional()
+                try:
+                    return self.backward(*gys)
+                finally:
+                    self.xp = array_module
         finally:
-            self.xp, self._graph_mode = array_module, False
+            self._graph_mode = False
 
     def _first_order_only(self, gys):
         """Gradients of a fused op under create_graph=True: right values, and a graph
         node that raises if they are ever differentiated again."""
-        gxs = self.backward(*[_raw(g) for g in gys])
+        gxs = self._backward_arrays([unwrap(g) for g in gys])
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
         sources = list(gys) + list(self.inputs)
@@ -196,10 +233,13 @@ class _FirstOrderOnly(Function):
     """A gradient computed by a fused op's first-order backward: its values are right, but
     it cannot be differentiated again."""
 
+    def __init__(self, gradient, op):
+        self.gradient, self.op = gradient, op
+
     def forward(self, *sources):
         return self.gradient
 
-    def backward(self, *gys):
+    def backward(self, *gys, xp):
         raise RuntimeError(
             f"{self.op} is a fused op with a first-order backward only; its gradient cannot "
             "be differentiated again (create_graph=True, then a second backward or grad). "
@@ -318,7 +358,7 @@ def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capt
         if create_graph:
             gxs = fn._backward_with_graph(gys)
         else:
-            gxs = fn.backward(*gys)
+            gxs = fn._backward_arrays(gys)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
         for t, gx, needed in zip(fn.inputs, gxs, fn.needs_input_grad):
@@ -338,7 +378,7 @@ def _root_grad(root, g, create_graph):
         raise RuntimeError(
             f"backward: a tensor of shape {root.shape} does not require grad (it has no graph)"
         )
-    array = _raw(g)
+    array = unwrap(g)
     if not backend.is_array(array):
         array = backend.as_array(array, xp=backend.get_array_module(root.data))
     if array.shape != root.shape:

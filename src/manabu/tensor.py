@@ -33,7 +33,7 @@ def _autograd():
     return _modules["autograd"]
 
 
-def _raw(value):
+def unwrap(value):
     """The array inside a Tensor; anything else as it is."""
     return value.data if isinstance(value, Tensor) else value
 
@@ -272,22 +272,22 @@ class Tensor:
 
     # comparisons are not differentiable: they return boolean tensors
     def __eq__(self, other):
-        return Tensor(self.data == _raw(other))
+        return Tensor(self.data == unwrap(other))
 
     def __ne__(self, other):
-        return Tensor(self.data != _raw(other))
+        return Tensor(self.data != unwrap(other))
 
     def __lt__(self, other):
-        return Tensor(self.data < _raw(other))
+        return Tensor(self.data < unwrap(other))
 
     def __le__(self, other):
-        return Tensor(self.data <= _raw(other))
+        return Tensor(self.data <= unwrap(other))
 
     def __gt__(self, other):
-        return Tensor(self.data > _raw(other))
+        return Tensor(self.data > unwrap(other))
 
     def __ge__(self, other):
-        return Tensor(self.data >= _raw(other))
+        return Tensor(self.data >= unwrap(other))
 
     # ------------------------------------------------------------------ shape
     def __getitem__(self, index):

@@ -1,8 +1,9 @@
 """Differentiable functions on Tensors (import manabu.functional as F).
 
 Each op is a Function class with forward and backward side by side, plus a lowercase
-function that applies it. The names match NumPy's where NumPy has the operation, which
-also lets a twice-differentiable backward use this module in place of NumPy.
+function that applies it. The names match NumPy's where NumPy has the operation
+(``F.sum`` as ``np.sum``). ``tensor_math`` is the namespace a twice-differentiable backward
+gets as ``xp`` under create_graph=True (see manabu.autograd).
 """
 
 from manabu.functional.arithmetic import (
@@ -48,6 +49,7 @@ from manabu.functional.attention import (
 from manabu.functional.frelu import frelu, funnel_condition
 from manabu.functional.group_norm import group_norm, instance_norm
 from manabu.functional.word2vec import embedding_dot
+from manabu.functional.tensor_math import tensor_math
 
 __all__ = [
     "abs", "abs_rectification", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
@@ -65,6 +67,7 @@ __all__ = [
     "mul", "neg", "nll_loss", "pad", "pow", "prelu", "relu", "relu6", "reshape", "rnn",
     "rnn_cell", "rrelu", "scaled_dot_product_attention", "selu", "sigmoid", "sign", "silu", "sin",
     "smooth_l1_loss", "softmax", "softplus", "split", "split_heads", "sqrt", "squeeze", "stack",
-    "std", "step", "sub", "sum", "sum_to_shape", "swapaxes", "swish", "tanh", "to", "transpose",
+    "std", "step", "sub", "sum", "sum_to_shape", "swapaxes", "swish", "tanh", "tensor_math", "to",
+    "transpose",
     "unbroadcast", "unsqueeze", "var", "where",
 ]

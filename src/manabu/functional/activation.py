@@ -54,7 +54,7 @@ class Step(Function):
     def forward(self, x):
         return (x > 0).astype(x.dtype)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         return 0 * gy
 
 
@@ -69,7 +69,7 @@ class Sigmoid(Function):
         self.save_for_backward(y)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (y,) = self.saved
         gx = gy * y * (1 - y)
         return gx / self.temperature if self.temperature != 1 else gx
@@ -84,7 +84,7 @@ class ReLU(Function):
         self.save_for_backward(x > 0)  # a boolean mask: a quarter of x's memory
         return self.xp.maximum(x, 0)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (positive,) = self.saved
         return gy * positive  # a new array of gy's dtype: gy itself is never written to
 
@@ -102,7 +102,7 @@ class HardTanh(Function):
         self.save_for_backward((x > self.low) & (x < self.high))  # a boolean mask
         return self.xp.clip(x, self.low, self.high)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (inside,) = self.saved
         return gy * inside
 
@@ -119,7 +119,7 @@ class LeakyReLU(Function):
         self.save_for_backward(scale)
         return x * scale
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (scale,) = self.saved
         return gy * scale
 
@@ -135,9 +135,8 @@ class PReLU(Function):
         self.save_for_backward(x, w, positive)
         return self.xp.where(positive, x, w * x)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         x, w, positive = self.saved
-        xp = self.xp
         gx = gw = None
         if self.needs_input_grad[0]:
             gx = gy * xp.where(positive, 1, w)
@@ -158,9 +157,9 @@ class ELU(Function):
         self.save_for_backward(y, positive)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         y, positive = self.saved
-        return gy * self.xp.where(positive, 1, y + self.alpha)
+        return gy * xp.where(positive, 1, y + self.alpha)
 
 
 class Softplus(Function):
@@ -177,9 +176,9 @@ class Softplus(Function):
         self.save_for_backward(x, linear)
         return xp.where(linear, x, y)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         x, linear = self.saved
-        return gy * self.xp.where(linear, 1, _sigmoid_any(self.beta * x))
+        return gy * xp.where(linear, 1, _sigmoid_any(self.beta * x))
 
 
 class GELU(Function):
@@ -198,9 +197,8 @@ class GELU(Function):
             return 0.5 * x * (1 + self.xp.tanh(u))
         return 0.5 * x * (1 + backend.erf(x * (1 / math.sqrt(2.0))))
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (x,) = self.saved
-        xp = self.xp
         if self.approximate == "tanh":
             t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x))
             du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * x * x)
@@ -220,7 +218,7 @@ class SiLU(Function):
         self.save_for_backward(x)
         return x * _stable_sigmoid(self.xp, self.beta * x)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (x,) = self.saved
         s = _sigmoid_any(self.beta * x)
         return gy * s * (1 + self.beta * x * (1 - s))
@@ -242,7 +240,7 @@ class Softmax(Function):
         self.save_for_backward(z)
         return z
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (y,) = self.saved
         gx = y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
         return gx / self.temperature if self.temperature != 1 else gx
@@ -262,9 +260,9 @@ class LogSoftmax(Function):
         self.save_for_backward(y)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (y,) = self.saved
-        gx = gy - self.xp.exp(y) * gy.sum(axis=self.axis, keepdims=True)
+        gx = gy - xp.exp(y) * gy.sum(axis=self.axis, keepdims=True)
         return gx / self.temperature if self.temperature != 1 else gx
 
 

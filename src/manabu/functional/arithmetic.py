@@ -32,8 +32,8 @@ class SumTo(Function):
         self.x_shape = x.shape
         return sum_to_shape(x, self.shape)
 
-    def backward(self, gy):
-        return self.xp.broadcast_to(gy, self.x_shape)
+    def backward(self, gy, xp):
+        return xp.broadcast_to(gy, self.x_shape)
 
 
 def broadcast_error(op, a, b):
@@ -67,7 +67,7 @@ class Add(Function):
         except ValueError:
             raise broadcast_error("add", a, b) from None
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         return unbroadcast(gy, self.shapes[0]), unbroadcast(gy, self.shapes[1])
 
 
@@ -83,7 +83,7 @@ class Sub(Function):
         except ValueError:
             raise broadcast_error("sub", a, b) from None
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         ga = unbroadcast(gy, self.shapes[0]) if self.needs_input_grad[0] else None
         gb = unbroadcast(-gy, self.shapes[1]) if self.needs_input_grad[1] else None
         return ga, gb
@@ -101,7 +101,7 @@ class Mul(Function):
         except ValueError:
             raise broadcast_error("mul", a, b) from None
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         a, b = self.saved
         ga = unbroadcast(gy * b, a.shape) if self.needs_input_grad[0] else None
         gb = unbroadcast(gy * a, b.shape) if self.needs_input_grad[1] else None
@@ -120,7 +120,7 @@ class Div(Function):
         except ValueError:
             raise broadcast_error("div", a, b) from None
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         a, b = self.saved
         ga = unbroadcast(gy / b, a.shape) if self.needs_input_grad[0] else None
         gb = unbroadcast(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
@@ -135,7 +135,7 @@ class Neg(Function):
     def forward(self, x):
         return -x
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         return -gy
 
 
@@ -148,7 +148,7 @@ class PowConstant(Function):
         self.save_for_backward(x)
         return x ** self.c
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (x,) = self.saved
         if self.c == 0:
             return gy * 0  # not 0 * x ** -1, which is nan at x = 0
@@ -168,10 +168,10 @@ class Pow(Function):
         self.save_for_backward(a, b, y)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         a, b, y = self.saved
         ga = unbroadcast(gy * b * a ** (b - 1), a.shape) if self.needs_input_grad[0] else None
-        gb = unbroadcast(gy * y * self.xp.log(a), b.shape) if self.needs_input_grad[1] else None
+        gb = unbroadcast(gy * y * xp.log(a), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -191,9 +191,8 @@ class MatMul(Function):
                 "two) cannot broadcast; make them equal or 1"
             ) from None
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         a, b = self.saved
-        xp = self.xp
         # 1-D operands act as a row (a) or a column (b) vector, as in the forward
         a2 = a.reshape(1, -1) if a.ndim == 1 else a
         b2 = b.reshape(-1, 1) if b.ndim == 1 else b
@@ -235,7 +234,7 @@ class Cast(Function):
         y = backend.to_device(x, self.device) if self.device is not None else x
         return y.astype(self.dtype) if self.dtype is not None else y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         device, dtype = self.source
         if isinstance(gy, Tensor):
             return gy.to(device=device, dtype=dtype)

@@ -64,7 +64,7 @@ class MaskedSoftmax(Function):
         self.save_for_backward(y)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (y,) = self.saved
         return y * (gy - (gy * y).sum(axis=-1, keepdims=True))
 
@@ -96,9 +96,8 @@ class ScaledDotProductAttention(Function):
         self.save_for_backward(qs, k, v, w, wd)
         return (y, w) if self.need_weights else y
 
-    def backward(self, gy, gw=None):
+    def backward(self, gy, gw=None, *, xp):
         qs, k, v, w, wd = self.saved
-        xp = self.xp
         gq = gk = gv = None
         if self.needs_input_grad[2]:
             gv = unbroadcast(xp.swapaxes(wd, -1, -2) @ gy, v.shape)  # (N, ..., T_k, d_v)
@@ -132,9 +131,9 @@ class SplitHeads(Function):
         parts = parts.transpose(2, 0, 3, 1, 4)  # (C, N, H, T, d)
         return tuple(parts)
 
-    def backward(self, *gys):
+    def backward(self, *gys, xp):
         n, h, t, d = gys[0].shape
-        gx = self.xp.empty((n, t, self.chunks, h, d), dtype=gys[0].dtype)  # (N, T, C, H, d)
+        gx = xp.empty((n, t, self.chunks, h, d), dtype=gys[0].dtype)  # (N, T, C, H, d)
         for i, g in enumerate(gys):
             gx[:, :, i] = g.transpose(0, 2, 1, 3)  # (N, H, T, d) -> (N, T, H, d)
         return gx.reshape(n, t, self.chunks * h * d)  # (N, T, C * H * d)

@@ -85,8 +85,7 @@ class Convolution(Function):
         self.save_for_backward(cols, W)
         return _batch_first(xp, y, x.shape[0], self.out)  # (N, C_out, *O)
 
-    def backward(self, gy):
-        xp = self.xp
+    def backward(self, gy, xp):
         cols, W = self.saved
         groups = self.groups
         gy_g = _channel_rows(xp, gy)  # (C_out, N*O)
@@ -150,8 +149,7 @@ class ConvTranspose(Function):
         return (slice(None), slice(None)) + tuple(slice(0, min(f, p + o) - p) for p, f, o in
                                                   zip(self.padding, self.full, self.out))
 
-    def backward(self, gy):
-        xp = self.xp
+    def backward(self, gy, xp):
         x_g, W = self.saved
         groups = self.groups
         kernel = W.shape[2:]

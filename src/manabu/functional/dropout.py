@@ -21,7 +21,7 @@ class Dropout(Function):
         self.save_for_backward(self.mask)
         return x * self.mask
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (mask,) = self.saved
         return gy * mask
 
@@ -38,7 +38,7 @@ class AlphaDropout(Function):
         self.save_for_backward(keep)
         return self.a * (x * keep + self.saturation * (1 - keep)) + self.b
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (keep,) = self.saved
         return gy * (self.a * keep)
 

@@ -18,7 +18,7 @@ class Exp(Function):
         self.save_for_backward(y)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (y,) = self.saved
         return gy * y
 
@@ -32,7 +32,7 @@ class Log(Function):
         self.save_for_backward(x)
         return self.xp.log(x)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (x,) = self.saved
         return gy / x
 
@@ -47,7 +47,7 @@ class Sqrt(Function):
         self.save_for_backward(y)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (y,) = self.saved
         return gy / (2 * y)
 
@@ -61,7 +61,7 @@ class Abs(Function):
         self.save_for_backward(self.xp.sign(x))
         return self.xp.abs(x)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (sign_x,) = self.saved
         return gy * sign_x
 
@@ -75,9 +75,9 @@ class Sin(Function):
         self.save_for_backward(x)
         return self.xp.sin(x)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (x,) = self.saved
-        return gy * self.xp.cos(x)
+        return gy * xp.cos(x)
 
 
 class Cos(Function):
@@ -89,9 +89,9 @@ class Cos(Function):
         self.save_for_backward(x)
         return self.xp.cos(x)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (x,) = self.saved
-        return -gy * self.xp.sin(x)
+        return -gy * xp.sin(x)
 
 
 class Tanh(Function):
@@ -104,7 +104,7 @@ class Tanh(Function):
         self.save_for_backward(y)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (y,) = self.saved
         return gy * (1 - y * y)
 
@@ -118,9 +118,9 @@ class Erf(Function):
         self.save_for_backward(x)
         return backend.erf(x)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (x,) = self.saved
-        return gy * (2 / math.sqrt(math.pi)) * self.xp.exp(-(x * x))
+        return gy * (2 / math.sqrt(math.pi)) * xp.exp(-(x * x))
 
 
 class Clip(Function):
@@ -138,7 +138,7 @@ class Clip(Function):
         self.save_for_backward(inside)
         return xp.clip(x, self.low, self.high)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (inside,) = self.saved
         return gy * inside
 
@@ -158,8 +158,7 @@ class Where(Function):
                 "cannot broadcast to one shape"
             ) from None
 
-    def backward(self, gy):
-        xp = self.xp
+    def backward(self, gy, xp):
         ga = gb = None
         if self.needs_input_grad[0]:
             ga = unbroadcast(xp.where(self.condition, gy, 0 * gy), self.shapes[0])
@@ -189,7 +188,7 @@ class Maximum(Function):
         self.shapes = (a.shape, b.shape)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (share_a,) = self.saved
         ga = unbroadcast(gy * share_a, self.shapes[0]) if self.needs_input_grad[0] else None
         gb = unbroadcast(gy * (1 - share_a), self.shapes[1]) if self.needs_input_grad[1] else None

@@ -44,7 +44,7 @@ class Embedding(Function):
         self.num_embeddings = weight.shape[0]
         return weight[self.index]
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         dim = gy.shape[-1]
         gw = scatter_rows(self.index.reshape(-1), gy.reshape(-1, dim), self.num_embeddings)
         if self.padding_idx is not None:

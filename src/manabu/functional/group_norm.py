@@ -57,7 +57,7 @@ class GroupNorm(Function):
             self.running_var *= 1 - m
             self.running_var += m * unbiased.mean(axis=0).reshape(-1)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         xhat, inv_std, gamma_b = self.saved
         n = gy.shape[0]
         gx = None

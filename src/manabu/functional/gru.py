@@ -80,8 +80,7 @@ class GRU(Function):
         outputs = hs[1:] if self.mask is None else hs[1:] * self.mask  # (T, N, H)
         return batch_first(outputs), hs[T].copy()
 
-    def backward(self, gy, gh_T):
-        xp = self.xp
+    def backward(self, gy, gh_T, xp):
         xs, W_ih, W_hh, A, hs, hns = self.saved
         T, N, H = hns.shape
         # Every gate gradient is gh (= dL/dh_t) times a local derivative that does not depend

@@ -21,7 +21,7 @@ class Linear(Function):
             y += bias  # in place: y is a fresh array
         return y.reshape(x.shape[:-1] + (weight.shape[0],))  # (..., out)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         x, weight = self.saved
         gy2 = gy.reshape(-1, weight.shape[0])  # (M, out)
         gx = gw = gb = None

@@ -179,7 +179,7 @@ class SoftmaxCrossEntropy(Function):
         a = t if eps == 0 else (1 - eps) * t + eps / t.shape[1]
         return a if self.weight is None else a * self.weight
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         log_p, t = self.saved
         if self.reduction == "mean":
             # every label ignored: the loss is nan (0 / 0) but, as in PyTorch, no row
@@ -187,7 +187,7 @@ class SoftmaxCrossEntropy(Function):
             scale = gy / self.denominator if self.denominator != 0 else 0 * gy
         else:
             scale = gy if self.reduction == "sum" else gy[:, None]
-        gx = self.xp.exp(log_p)  # p = softmax(x), a fresh array we may modify
+        gx = xp.exp(log_p)  # p = softmax(x), a fresh array we may modify
         gt = None
         if t.dtype.kind in "iu":
             gx *= self.row_mass[:, None]
@@ -331,11 +331,11 @@ class BinaryCrossEntropy(Function):
         self.save_for_backward(p, t, log_p, log_q)
         return -(t * log_p + (1 - t) * log_q)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         p, t, log_p, log_q = self.saved
         gp = gt = None
         if self.needs_input_grad[0]:
-            gp = gy * (p - t) / self.xp.maximum(p * (1 - p), 1e-12)
+            gp = gy * (p - t) / xp.maximum(p * (1 - p), 1e-12)
         if self.needs_input_grad[1]:
             gt = gy * (log_q - log_p)
         return gp, gt
@@ -357,9 +357,9 @@ class BinaryCrossEntropyWithLogits(Function):
             return (1 - t) * x + softplus_neg
         return (1 - t) * x + (1 + (self.pos_weight - 1) * t) * softplus_neg
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         x, t, softplus_neg = self.saved
-        s = _stable_sigmoid(self.xp, x)
+        s = _stable_sigmoid(xp, x)
         pw = self.pos_weight
         gx = gt = None
         if self.needs_input_grad[0]:

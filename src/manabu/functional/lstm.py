@@ -101,8 +101,7 @@ class LSTM(Function):
         outputs = hs[1:] if self.mask is None else hs[1:] * self.mask  # (T, N, H)
         return batch_first(outputs), hs[T].copy(), cs[T].copy()
 
-    def backward(self, gy, gh_T, gc_T):
-        xp = self.xp
+    def backward(self, gy, gh_T, gc_T, xp):
         xs, W_ih, W_hh, A, hs, cs, tanh_cs = self.saved
         T, N, H = tanh_cs.shape
         # gA_t, the gradient of each gate before its activation, is (incoming gradient) *
@@ -156,10 +155,10 @@ class LSTMCell(LSTM):
         _, h_next, c_next = super().forward(x_seq, h, c, W_ih, W_hh, b_ih, b_hh)
         return h_next, c_next
 
-    def backward(self, gh_next, gc_next):
+    def backward(self, gh_next, gc_next, xp):
         N, H = gh_next.shape
-        gy = self.xp.zeros((N, 1, H), dtype=gh_next.dtype)  # the step's output is h' itself
-        gx, *rest = super().backward(gy, gh_next, gc_next)
+        gy = xp.zeros((N, 1, H), dtype=gh_next.dtype)  # the step's output is h' itself
+        gx, *rest = super().backward(gy, gh_next, gc_next, xp=xp)
         if gx is not None:
             gx = gx[:, 0, :]  # (N, D)
         return (gx, *rest)

@@ -87,7 +87,7 @@ class BatchNorm(Function):
             self.running_var *= 1 - m
             self.running_var += m * var.reshape(-1) * (count / (count - 1))
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         xhat, inv_std, gamma_b = self.saved
         gx = None
         if self.needs_input_grad[0]:
@@ -110,7 +110,7 @@ class LayerNorm(Function):
         self.save_for_backward(xhat, inv_std, gamma)
         return gamma * xhat + beta
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         xhat, inv_std, gamma = self.saved
         gx = None
         if self.needs_input_grad[0]:

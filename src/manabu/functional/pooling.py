@@ -103,10 +103,10 @@ class MaxPool(Function):
             self.save_for_backward(rounds)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         (rounds,) = self.saved
         grads = route_to_winners(gy, rounds)  # one (N, C, *O) gradient per kernel offset
-        gx = _add_windows(self.xp, grads, gy.dtype, self.x_pad_shape, self.kernel, self.out,
+        gx = _add_windows(xp, grads, gy.dtype, self.x_pad_shape, self.kernel, self.out,
                           self.stride, self.dilation)
         return pad_backward(gx, self.pads)  # crop the padding
 
@@ -128,10 +128,10 @@ class AvgPool(Function):
         y /= self.divisor
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         g = gy / self.divisor  # (N, C, *O): every pixel of a window gets the same share
         grads = [g] * math.prod(self.kernel)
-        gx = _add_windows(self.xp, grads, g.dtype, self.x_pad_shape, self.kernel, self.out,
+        gx = _add_windows(xp, grads, g.dtype, self.x_pad_shape, self.kernel, self.out,
                           self.stride, self.dilation)
         return pad_backward(gx, self.pads)
 
@@ -176,8 +176,7 @@ class AdaptiveAvgPool(Function):
             y = xp.moveaxis(y, -1, 2 + axis)  # back in place: (N, C, ..., O_axis, ...)
         return xp.ascontiguousarray(y)  # (N, C, *O)
 
-    def backward(self, gy):
-        xp = self.xp
+    def backward(self, gy, xp):
         gx = gy
         for axis, A in enumerate(self.matrices):
             gx = xp.tensordot(gx, A, axes=([2 + axis], [0]))  # this axis spread, moved last

@@ -239,10 +239,10 @@ class OneStep:
         _, h_next = super().forward(x_seq, h, W_ih, W_hh, b_ih, b_hh)
         return h_next
 
-    def backward(self, gh_next):
+    def backward(self, gh_next, xp):
         N, H = gh_next.shape
-        gy = self.xp.zeros((N, 1, H), dtype=gh_next.dtype)  # the step's output is h' itself
-        gx, *rest = super().backward(gy, gh_next)
+        gy = xp.zeros((N, 1, H), dtype=gh_next.dtype)  # the step's output is h' itself
+        gx, *rest = super().backward(gy, gh_next, xp=xp)
         if gx is not None:
             gx = gx[:, 0, :]  # (N, D)
         return (gx, *rest)

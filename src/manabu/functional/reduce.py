@@ -38,14 +38,17 @@ class Sum(Function):
 
     twice_differentiable = True
 
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
     def forward(self, x):
         self.x_shape = x.shape
         self.axes = _normalize_axes(self.axis, x.ndim, "sum")
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         gy = gy.reshape(_kept_shape(self.x_shape, self.axes))
-        return self.xp.broadcast_to(gy, self.x_shape)
+        return xp.broadcast_to(gy, self.x_shape)
 
 
 class Max(Function):
@@ -65,7 +68,7 @@ class Max(Function):
         self.save_for_backward(x, y)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         x, y = self.saved
         kept = _kept_shape(x.shape, self.axes)
         is_extreme = (x == y.reshape(kept)).astype(x.dtype)  # 1.0 where x is the extreme
@@ -90,10 +93,10 @@ class LogSumExp(Function):
         self.save_for_backward(x, y)
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         x, y = self.saved
         kept = _kept_shape(x.shape, self.axes)
-        return gy.reshape(kept) * self.xp.exp(x - y.reshape(kept))
+        return gy.reshape(kept) * xp.exp(x - y.reshape(kept))
 
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - NumPy's and PyTorch's name

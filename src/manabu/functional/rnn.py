@@ -59,8 +59,7 @@ class RNN(Function):
         outputs = hs[1:] if self.mask is None else hs[1:] * self.mask  # (T, N, H)
         return batch_first(outputs), hs[T].copy()
 
-    def backward(self, gy, gh_T):
-        xp = self.xp
+    def backward(self, gy, gh_T, xp):
         xs, W_ih, W_hh, hs = self.saved
         T, N, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         gys = time_major(gy)  # (T, N, H)

@@ -33,7 +33,7 @@ class Reshape(Function):
                 f"into {self.shape}"
             ) from None
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         return gy.reshape(self.x_shape)
 
 
@@ -53,8 +53,8 @@ class Transpose(Function):
         self.axes = axes
         return x.transpose(axes)
 
-    def backward(self, gy):
-        return self.xp.transpose(gy, tuple(int(a) for a in np.argsort(self.axes)))
+    def backward(self, gy, xp):
+        return xp.transpose(gy, tuple(int(a) for a in np.argsort(self.axes)))
 
 
 class BroadcastTo(Function):
@@ -72,7 +72,7 @@ class BroadcastTo(Function):
                 "from the right, each axis of the input must be 1 or equal to the target"
             ) from None
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         return unbroadcast(gy, self.x_shape)
 
 
@@ -121,7 +121,7 @@ class GetItem(Function):
         self.x_shape = x.shape
         return x[self.index]
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         return scatter_add(gy, self.index, self.x_shape)
 
 
@@ -133,7 +133,7 @@ class IndexScatter(Function):
     def forward(self, x):
         return scatter_add(x, self.index, self.shape)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         return gy[self.index]
 
 
@@ -155,7 +155,7 @@ class Concatenate(Function):
         self.ndim = y.ndim
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         axis = self.axis % self.ndim
         grads, start = [], 0
         for size in self.sizes:
@@ -180,7 +180,7 @@ class Stack(Function):
         self.ndim = y.ndim
         return y
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         axis = self.axis % self.ndim
         return tuple(gy[(slice(None),) * axis + (i,)] for i in range(gy.shape[axis]))
 
@@ -194,7 +194,7 @@ class Pad(Function):
         self.x_shape = x.shape
         return self.xp.pad(x, self.pad_width, mode="constant", constant_values=self.value)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         return gy[tuple(slice(before, before + n) for (before, _), n in
                         zip(self.pad_width, self.x_shape))]
 

@@ -35,7 +35,7 @@ class EmbeddingDot(Function):
             return (h * rows).sum(axis=-1)  # (N,)
         return self.xp.matmul(rows, h[:, :, None])[:, :, 0]  # (N, K, D) @ (N, D, 1) -> (N, K)
 
-    def backward(self, gy):
+    def backward(self, gy, xp):
         h, rows = self.saved
         gh = gw = None
         if self.index.ndim == 1:
@@ -45,7 +45,7 @@ class EmbeddingDot(Function):
                 gw = scatter_rows(self.index, gy[:, None] * h, self.num_rows)
             return gh, gw
         if self.needs_input_grad[0]:
-            gh = self.xp.matmul(gy[:, None, :], rows)[:, 0, :]  # (N, 1, K) @ (N, K, D) -> (N, D)
+            gh = xp.matmul(gy[:, None, :], rows)[:, 0, :]  # (N, 1, K) @ (N, K, D) -> (N, D)
         if self.needs_input_grad[1]:
             n, k = self.index.shape
             contributions = gy[:, :, None] * h[:, None, :]  # (N, K, D)
