@@ -63,7 +63,8 @@ def peak_memory(name, side, quick):
     one side only: the peak, and what the process held once the side's libraries were
     imported (so peak - imports is what the workload itself used). Read from
     /proc/self/status (Linux); None if the process failed."""
-    libraries = "import manabu" + ("" if side == "manabu" else ", torch")
+    libraries = ("import manabu" + ("" if side == "manabu" else ", torch")
+                 + "\nfrom manabu import allocator; allocator.keep_freed_memory()")  # as timed
     code = (
         "import sys, importlib\n"
         "def status(key):\n"
@@ -124,6 +125,10 @@ def main(argv=None):
     parser.add_argument("--output", default=os.path.join(REPO, "bench", "RESULTS.md"))
     args = parser.parse_args(argv)
     import torch
+
+    from manabu import allocator
+
+    allocator.keep_freed_memory()  # what fit() does (allocator.py); these loops are our own
 
     threads = blas_threads()
     torch.set_num_threads(threads)

@@ -5,7 +5,6 @@ The top level holds what every script needs; the rest lives in submodules:
 ``manabu.train``, ``manabu.functions`` (the notes' plain-NumPy textbook API), ``manabu.plot``.
 """
 
-from manabu import allocator
 from manabu.autograd import Tensor, enable_grad, grad, is_grad_enabled, no_grad, tensor
 from manabu.backend import get_default_dtype, set_default_dtype
 from manabu.io import load, register_model, save
@@ -13,8 +12,6 @@ from manabu.random import manual_seed
 from manabu.summary import summary
 
 __version__ = "0.1.0"
-
-allocator.keep_freed_memory()  # big temporary arrays: reuse freed memory, no page faults
 
 __all__ = [
     "Tensor", "enable_grad", "get_default_dtype", "grad", "is_grad_enabled", "load",

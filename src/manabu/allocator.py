@@ -7,9 +7,11 @@ again: measured here, half the time of a conv layer's forward + backward (9 ms -
 (64, 16, 14, 14) * (32, 16, 3, 3)). Raising the mmap and trim thresholds makes malloc reuse
 the freed blocks instead, which is what PyTorch's caching allocator does for itself.
 
-``keep_freed_memory()`` is called once when manabu is imported (on Linux with glibc; a
-no-op elsewhere). ``release_freed_memory()`` restores glibc's defaults for programs that
-would rather return memory to the OS promptly.
+This changes malloc for the whole process, so importing manabu does not do it: ``fit()``
+and ``manabu train`` call ``keep_freed_memory()`` when training starts (on Linux with
+glibc; a no-op elsewhere), and so may any program, explicitly. ``release_freed_memory()``
+restores glibc's defaults and keeps them: later calls of ``keep_freed_memory()`` (from
+``fit``) change nothing, for programs that would rather return memory to the OS promptly.
 """
 
 import ctypes
@@ -33,19 +35,36 @@ def _glibc():
         return None
 
 
-def keep_freed_memory():
-    """Let malloc reuse freed large blocks instead of unmapping them; True if applied."""
+_state = {"mode": None}  # None: glibc's own settings, untouched; "keep" or "release"
+
+
+def mode():
+    """What this module did to malloc: None (nothing), "keep" or "release"."""
+    return _state["mode"]
+
+
+def _set(mmap_threshold, trim_threshold):
     libc = _glibc()
     if libc is None:
         return False
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_BYTES)) and bool(
-        libc.mallopt(_M_TRIM_THRESHOLD, 2 * _KEEP_BYTES))
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(
+        libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold))
+
+
+def keep_freed_memory():
+    """Let malloc reuse freed large blocks instead of unmapping them; True if in effect.
+
+    Does nothing after ``release_freed_memory()``: that choice is the program's.
+    """
+    if _state["mode"] == "release":
+        return False
+    if _state["mode"] != "keep" and _set(_KEEP_BYTES, 2 * _KEEP_BYTES):
+        _state["mode"] = "keep"
+    return _state["mode"] == "keep"
 
 
 def release_freed_memory():
-    """Go back to glibc's defaults: large blocks are returned to the OS when freed."""
-    libc = _glibc()
-    if libc is None:
-        return False
-    return bool(libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_DEFAULT_MMAP)) and bool(
-        libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_DEFAULT_TRIM))
+    """Go back to glibc's defaults (large blocks returned to the OS when freed), for good."""
+    applied = _set(_GLIBC_DEFAULT_MMAP, _GLIBC_DEFAULT_TRIM)
+    _state["mode"] = "release"
+    return applied

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-from manabu import backend
+from manabu import allocator, backend
 from manabu.autograd import Tensor, no_grad
 from manabu.data import DataLoader, Dataset, TensorDataset
 from manabu.train.history import History
@@ -227,6 +227,7 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
         raise ValueError(f"fit: epochs must be a whole number >= 0, got {epochs!r}")
     loader = _non_empty(as_loader(train_data, batch_size, shuffle=shuffle, seed=seed),
                         "fit", "training data")
+    allocator.keep_freed_memory()  # a training loop: reuse freed big blocks (allocator.py)
     val_loader = None
     if val_data is not None:
         val_loader = _non_empty(as_loader(val_data, batch_size), "fit", "val_data")
