@@ -36,9 +36,8 @@ def register_model(cls=None, *, name=None):
     """
     if cls is None:
         return lambda c: register_model(c, name=name)
-    from manabu.nn import Module  # late: the registry sits below nn in the layers
-
-    if not (isinstance(cls, type) and issubclass(cls, Module)):
+    # a Module subclass, recognised by what load() calls on it (the registry sits below nn)
+    if not (isinstance(cls, type) and callable(getattr(cls, "load_state_dict", None))):
         raise TypeError(f"register_model: expected an nn.Module subclass, got {cls!r}")
     name = cls.__name__ if name is None else name
     if not isinstance(name, str) or not name:

@@ -16,6 +16,7 @@ import numpy as np
 from manabu import allocator, backend
 from manabu.autograd import Tensor, no_grad
 from manabu.data import DataLoader, Dataset, TensorDataset
+from manabu.optim import clip_grad_norm_
 from manabu.train.history import History
 from manabu.train.state import load_training_state
 
@@ -159,8 +160,6 @@ def _train_one_epoch(run, loss_fn, callbacks, with_accuracy, max_grad_norm, log_
                 "number) in the model or a custom loss, and add a small eps there."
             )
         if max_grad_norm is not None:
-            from manabu.optim import clip_grad_norm_
-
             clip_grad_norm_(model.parameters(), max_grad_norm)
         optimizer.step()
         averages.add(value, output, targets, with_accuracy)
