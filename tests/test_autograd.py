@@ -345,3 +345,28 @@ def test_tensor_conversions_and_errors():
         [1, 2][manabu.Tensor(np.array(1.0))]
     assert {x: 1}[x] == 1  # hashable by identity
     assert "grad_fn=Mul" in repr(leaf([1.0]) * 2)
+
+
+def test_parameters_of_an_op_without_a_constructor_are_refused_clearly():
+    class Scale(Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy, xp):
+            return gy * 2
+
+    with pytest.raises(TypeError, match=r"Scale.apply got parameters \['factor'\].*__init__"):
+        Scale.apply(leaf([1.0]), factor=3)
+
+
+def test_a_function_written_without_xp_still_gives_first_order_gradients():
+    class Double(Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):  # the signature of manabu 0.1
+            return gy * 2
+
+    x = leaf([1.0, 2.0])
+    Double.apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])

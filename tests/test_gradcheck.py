@@ -13,6 +13,9 @@ from oracle import check_op
 class SinWithBump(Function):
     """sin(x), whose backward is wrong at one element: there gradcheck must point."""
 
+    def __init__(self, bad):
+        self.bad = bad  # the index of the wrong element
+
     def forward(self, x):
         self.save_for_backward(x)
         return np.sin(x)
@@ -103,6 +106,9 @@ class Square(Function):
     """y = x**2 with a selectable bug in its backward (the oracle must catch each)."""
 
     twice_differentiable = True
+
+    def __init__(self, bug):
+        self.bug = bug
 
     def forward(self, x):
         self.save_for_backward(x)

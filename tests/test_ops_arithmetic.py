@@ -153,3 +153,25 @@ def test_ndarray_on_the_left_calls_the_tensor_operator():
     assert isinstance(y, manabu.Tensor)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 2.0, 3.0])
+
+
+def test_ops_declare_their_parameters(monkeypatch):
+    """Each op of arithmetic, elementwise, reduce and shape takes its parameters in its own
+    __init__: they all run, twice differentiated, with a base class that accepts none."""
+    from manabu import autograd
+
+    monkeypatch.setattr(autograd.Function, "__init__", lambda self: None)
+    x = manabu.tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+    b = manabu.tensor(np.ones(3), requires_grad=True)
+    outputs = [
+        (x + b) ** 2, x.to(dtype=np.float32).to(dtype=np.float64), F.clip(x, 2, 5),  # SumTo
+        F.where(x.data > 3, x, -x), F.maximum(x, b), F.minimum(x, b),
+        x.sum(1), x.max(0), x.min(), x.logsumexp(1), x.reshape(3, 2), x.T,
+        x.broadcast_to((4, 2, 3)), x[:, 1], F.concatenate([x, x]), F.stack([x, x]), F.pad(x, 1),
+    ]
+    loss = outputs[0].sum()
+    for y in outputs[1:]:
+        loss = loss + (y * y).sum()
+    gx, gb = manabu.grad(loss, [x, b], create_graph=True)  # x[:, 1] backward: IndexScatter
+    (gx.sum() + gb.sum()).backward()
+    assert x.grad.shape == x.shape and b.grad.shape == b.shape

@@ -27,6 +27,7 @@ only differentiating those gradients again raises (as in PyTorch).
 """
 
 import functools
+import inspect
 import weakref
 
 import numpy as np
@@ -104,13 +105,13 @@ class Function:
     twice_differentiable = False
     _saved = ()
     _graph_mode = False
-    _takes_xp = None  # TRANSITION: whether this class's backward has the xp argument
-
-    def __init__(self, **params):  # TRANSITION: until every op declares its parameters
-        self.__dict__.update(params)
+    _takes_xp = None  # whether this class's backward has the xp argument (see below)
 
     @classmethod
     def apply(cls, *inputs, **params):
+        if params and cls.__init__ is object.__init__:
+            raise TypeError(f"{cls.__name__}.apply got parameters {sorted(params)}, but "
+                            f"{cls.__name__} declares none: list them in its __init__")
         fn = cls(**params)
         tensors = _as_tensors(inputs)
         xs = [t.data for t in tensors]
@@ -179,15 +180,15 @@ class Function:
         return Tensor(value)  # a constant of this op, such as a mask
 
     @classmethod
-    def _explicit_xp(cls):  # TRANSITION: until every backward takes xp
+    def _explicit_xp(cls):
+        """Whether backward takes ``xp``. Every op of manabu's does; a user's Function
+        written without it still works, for first-order gradients."""
         if cls._takes_xp is None:
-            import inspect
-
             cls._takes_xp = "xp" in inspect.signature(cls.backward).parameters
         return cls._takes_xp
 
     def _backward_arrays(self, gys):
-        """First-order backward: arrays in, arrays out."""
+        """First-order backward: arrays in, arrays out, ``xp`` the array module."""
         if self._explicit_xp():
             return self.backward(*gys, xp=self.xp)
         return self.backward(*gys)
@@ -195,19 +196,12 @@ class Function:
     def _backward_with_graph(self, gys):
         """Backward on Tensors, with the differentiable ``tensor_math`` as ``xp``, so that it
         records a graph (create_graph=True)."""
-        if not self.twice_differentiable:
+        if not (self.twice_differentiable and self._explicit_xp()):
             return self._first_order_only(gys)
-        self._graph_mode = True  # self.saved gives Tensors
+        self._graph_mode = True  # self.saved gives the Tensors the saved arrays belong to
         try:
             with enable_grad():
-                if self._explicit_xp():
-                    return self.backward(*gys, xp=_functional().tensor_math)
-                array_module = self.xp  # TRANSITION: the old swap, for unconverted ops
-                self.xp = _functional()
-                try:
-                    return self.backward(*gys)
-                finally:
-                    self.xp = array_module
+                return self.backward(*gys, xp=_functional().tensor_math)
         finally:
             self._graph_mode = False
 

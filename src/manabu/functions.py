@@ -5,8 +5,11 @@ out by hand, so that the exercises of the notes (誤差逆伝播法 by hand, BPT
 addition RNN) run as written. Everything else in manabu uses ``Tensor``.
 
 Argument order: a loss takes the target (教師信号 ``d``) FIRST and the prediction ``y`` second,
-as in the notes. "Deep Learning from Scratch" (ゼロから作るDeep Learning) does the opposite,
-``cross_entropy_error(y, t)``; code copied from the book must swap its arguments.
+as in the notes. This module is the only place in manabu with that order: the differentiable
+losses of ``manabu.functional`` (``F.mean_squared_error(y, t)``, ``F.cross_entropy(input,
+target)``, ...) take the prediction first, as PyTorch. "Deep Learning from Scratch"
+(ゼロから作るDeep Learning) also puts the prediction first, ``cross_entropy_error(y, t)``;
+code copied from the book must swap its arguments.
 
 Batches: the first axis is the batch. A 1-D array given to a loss is treated as a batch of one.
 """
@@ -157,6 +160,9 @@ def mean_squared_error(d, y):
     The 1/2 is there so that it cancels the 2 of the derivative: dE/dy = (y - d) / N.
     A 1-D input is one sample (N = 1). Unlike "Deep Learning from Scratch", whose losses take
     the prediction first, the target (教師信号) comes first.
+
+    Same name, other order: the differentiable ``manabu.functional.mean_squared_error(y, t)``
+    (on Tensors) takes the prediction first, as PyTorch; it gives the same value.
     """
     d, y = _batch(d, y)
     batch_size = y.shape[0]
@@ -181,7 +187,8 @@ def cross_entropy_error(d, y):
     d is either one-hot (or any distribution) of the shape of y, or integer class labels of
     shape (N,); then E = -(1/N) * sum_n log(y_n,d_n + 1e-7). The 1e-7 keeps log away from
     log(0) = -inf. A 1-D y is one sample. Unlike "Deep Learning from Scratch", whose losses
-    take the prediction first, the target (教師信号) comes first.
+    take the prediction first, the target (教師信号) comes first. (The differentiable
+    ``manabu.functional.cross_entropy(input, target)`` takes logits, prediction first.)
     """
     d, y = _batch(d, y)
     batch_size = y.shape[0]

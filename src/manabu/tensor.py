@@ -3,8 +3,8 @@
 The class holds the data (a NumPy or CuPy array), the gradient, and a link to the Function
 that made it. Its operators and methods are one line each, calling an op of
 ``manabu.functional``; the ops, the graph walk and ``backward`` itself live in
-``manabu.autograd``. Both are imported on first use, so this file imports neither at
-import time (the dependency points one way: backend <- tensor <- autograd <- functional).
+``manabu.autograd``. Both are imported on first use (``_import_late``, manabu's one late
+import), so the dependency points one way: backend <- tensor <- autograd <- functional.
 """
 
 import numpy as np
@@ -12,25 +12,29 @@ import numpy as np
 from manabu import backend
 
 
-_modules = {}  # manabu.functional and manabu.autograd, imported on first use
+_late = {}  # manabu.functional and manabu.autograd, filled by _import_late()
+
+
+def _import_late():
+    """The one late import of manabu, documented here. Tensor's operators and methods call
+    the ops of manabu.functional and ``backward`` calls manabu.autograd's graph walk, but
+    both of those are built on Tensor: importing them at the top of this file would be a
+    cycle. So they are imported on first use, once."""
+    if not _late:
+        from manabu import autograd, functional
+
+        _late.update(autograd=autograd, functional=functional)
+    return _late
 
 
 def _functional():
-    """manabu.functional, imported on first use (it imports this file)."""
-    if "functional" not in _modules:
-        from manabu import functional
-
-        _modules["functional"] = functional
-    return _modules["functional"]
+    """manabu.functional (imported on first use, see ``_import_late``)."""
+    return (_late or _import_late())["functional"]
 
 
 def _autograd():
-    """manabu.autograd, imported on first use (it imports this file)."""
-    if "autograd" not in _modules:
-        from manabu import autograd
-
-        _modules["autograd"] = autograd
-    return _modules["autograd"]
+    """manabu.autograd (imported on first use, see ``_import_late``)."""
+    return (_late or _import_late())["autograd"]
 
 
 def unwrap(value):
@@ -302,10 +306,12 @@ class Tensor:
     def flatten(self, start_dim=0, end_dim=-1):
         return _functional().flatten(self, start_dim, end_dim)
 
-    def transpose(self, *axes):
-        """``x.transpose(0, 1)`` swaps two axes (PyTorch); ``x.transpose((2, 0, 1))`` or
-        ``x.transpose(2, 0, 1)`` on a 3-D tensor permutes (NumPy); ``x.transpose()``
-        reverses the axes."""
+    def transpose(self, *axes, dim0=None, dim1=None):
+        """``x.transpose(0, 1)`` or ``x.transpose(dim0=0, dim1=1)`` swaps two axes (PyTorch);
+        ``x.transpose((2, 0, 1))`` or ``x.transpose(2, 0, 1)`` on a 3-D tensor permutes
+        (NumPy); ``x.transpose()`` reverses the axes."""
+        # PyTorch's keywords name the axes of a swap, in either order (a swap is symmetric)
+        axes += tuple(d for d in (dim0, dim1) if d is not None)
         if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
             return _functional().swapaxes(self, axes[0], axes[1])
         return _functional().transpose(self, _shape_args(axes) or None)
@@ -324,11 +330,11 @@ class Tensor:
     def mT(self):
         return _functional().swapaxes(self, -1, -2)
 
-    def squeeze(self, axis=None):
-        return _functional().squeeze(self, axis)
+    def squeeze(self, axis=None, *, dim=None):
+        return _functional().squeeze(self, axis, dim=dim)
 
-    def unsqueeze(self, axis):
-        return _functional().expand_dims(self, axis)
+    def unsqueeze(self, axis=None, *, dim=None):
+        return _functional().unsqueeze(self, axis, dim=dim)
 
     def expand(self, *shape):
         """Broadcast to ``shape``; -1 keeps that axis's size (PyTorch)."""
@@ -342,32 +348,38 @@ class Tensor:
         return _functional().broadcast_to(self, shape)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, axis=None, keepdims=False):
-        return _functional().sum(self, axis, keepdims)
+    # NumPy's axis= / keepdims= or PyTorch's dim= / keepdim=, resolved by the functional op
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _functional().sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis=None, keepdims=False):
-        return _functional().mean(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _functional().mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis=None, keepdims=False):
-        return _functional().max(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The values only, as ``x.amax(dim)``: PyTorch's ``x.max(dim)`` also returns the
+        indices, which ``x.argmax(dim)`` gives here."""
+        return _functional().max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def min(self, axis=None, keepdims=False):
-        return _functional().min(self, axis, keepdims)
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """The values only, as ``x.amin(dim)`` (see ``max``)."""
+        return _functional().min(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def argmax(self, axis=None, keepdims=False):
-        return _functional().argmax(self, axis, keepdims)
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _functional().argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def argmin(self, axis=None, keepdims=False):
-        return _functional().argmin(self, axis, keepdims)
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _functional().argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
-        return _functional().var(self, axis, keepdims, ddof)
+    def var(self, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None):
+        """ddof=0 unless given, also with dim= (PyTorch's default is correction=1)."""
+        return _functional().var(self, axis, keepdims, ddof, dim=dim, keepdim=keepdim)
 
-    def std(self, axis=None, keepdims=False, ddof=0):
-        return _functional().std(self, axis, keepdims, ddof)
+    def std(self, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None):
+        """ddof=0 unless given, also with dim= (PyTorch's default is correction=1)."""
+        return _functional().std(self, axis, keepdims, ddof, dim=dim, keepdim=keepdim)
 
-    def logsumexp(self, axis=None, keepdims=False):
-        return _functional().logsumexp(self, axis, keepdims)
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return _functional().logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     # ------------------------------------------------------------------ elementwise
     def exp(self):
@@ -409,11 +421,11 @@ class Tensor:
     def minimum(self, other):
         return _functional().minimum(self, other)
 
-    def softmax(self, axis=-1):
-        return _functional().softmax(self, axis)
+    def softmax(self, axis=-1, *, dim=None):
+        return _functional().softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis=-1):
-        return _functional().log_softmax(self, axis)
+    def log_softmax(self, axis=-1, *, dim=None):
+        return _functional().log_softmax(self, axis, dim=dim)
 
 
 def tensor(data, dtype=None, requires_grad=False):

@@ -68,6 +68,5 @@ __all__ = [
     "rnn_cell", "rrelu", "scaled_dot_product_attention", "selu", "sigmoid", "sign", "silu", "sin",
     "smooth_l1_loss", "softmax", "softplus", "split", "split_heads", "sqrt", "squeeze", "stack",
     "std", "step", "sub", "sum", "sum_to_shape", "swapaxes", "swish", "tanh", "tensor_math", "to",
-    "transpose",
-    "unbroadcast", "unsqueeze", "var", "where",
+    "transpose", "unbroadcast", "unsqueeze", "var", "where",
 ]

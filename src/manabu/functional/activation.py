@@ -3,20 +3,22 @@ activations (恒等関数, シグモイド関数, ソフトマックス関数).
 
 Elementwise activations are twice differentiable: their backward is written with operators
 and NumPy names that manabu.functional also provides, so ``create_graph=True`` works (a
-gradient penalty, a Hessian-vector product). Where the derivative needs the sigmoid or erf,
-which NumPy lacks, ``_sigmoid_any`` / ``_erf_any`` accept both arrays and Tensors.
+gradient penalty, a Hessian-vector product). Where a derivative needs the sigmoid or erf,
+which NumPy lacks, it takes SciPy's erf or the stable sigmoid formula on arrays, and the
+differentiable ops on Tensors (create_graph=True).
 """
 
 import math
 
 from manabu import backend
 from manabu.autograd import Function, Tensor
+from manabu.functional import elementwise, reduce
 from manabu.functional.arithmetic import unbroadcast
-from manabu.functional.elementwise import abs as _abs
-from manabu.functional.elementwise import erf, tanh
-from manabu.functional.reduce import max as _max
+from manabu.functional.elementwise import tanh  # an activation too (models import it here)
+from manabu.functional.keywords import axis_or_dim
 from manabu.functional.shape import reshape, split
 from manabu.random import get_generator
+from manabu.tensor import unwrap
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -32,18 +34,22 @@ def _stable_sigmoid(xp, z):
     return xp.where(z >= 0, y, e * y)
 
 
-def _sigmoid_any(z):
-    """sigmoid of an array (first-order backward) or of a Tensor (create_graph=True)."""
+def _sigmoid(xp, z):
+    """sigmoid(z) inside a backward: the stable formula on arrays; on Tensors
+    (create_graph=True) the Sigmoid op, whose derivative y (1 - y) is right at z = 0 too
+    (the formula's |z| would give 0 there)."""
     if isinstance(z, Tensor):
         return Sigmoid.apply(z, temperature=1.0)
-    return _stable_sigmoid(backend.get_array_module(z), z)
+    return _stable_sigmoid(xp, z)
 
 
-def _erf_any(z):
-    """erf of an array (first-order backward) or of a Tensor (create_graph=True)."""
-    if isinstance(z, Tensor):
-        return erf(z)
-    return backend.erf(z)
+def _log_softmax(xp, x, axis, temperature=1.0):
+    """log softmax(x / T) of an array: z - log(sum(exp(z))), z = (x - max(x)) / T (shifting
+    by the max changes nothing but keeps exp from overflowing)."""
+    z = x - x.max(axis=axis, keepdims=True)
+    if temperature != 1:
+        z /= temperature
+    return z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
 
 
 class Step(Function):
@@ -62,6 +68,9 @@ class Sigmoid(Function):
     """シグモイド関数 with 温度 T: y = 1 / (1 + exp(-x / T));  gx = gy * y * (1 - y) / T"""
 
     twice_differentiable = True
+
+    def __init__(self, temperature):
+        self.temperature = temperature
 
     def forward(self, x):
         z = x / self.temperature if self.temperature != 1 else x
@@ -98,6 +107,9 @@ class HardTanh(Function):
 
     twice_differentiable = True
 
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
     def forward(self, x):
         self.save_for_backward((x > self.low) & (x < self.high))  # a boolean mask
         return self.xp.clip(x, self.low, self.high)
@@ -113,6 +125,9 @@ class LeakyReLU(Function):
     Also the randomized ReLU (RReLU): then ``slope`` is an array of one slope per element."""
 
     twice_differentiable = True
+
+    def __init__(self, slope):
+        self.slope = slope  # a number, or an array of one slope per element (RReLU)
 
     def forward(self, x):
         scale = self.xp.where(x > 0, 1, self.slope).astype(x.dtype)
@@ -150,6 +165,9 @@ class ELU(Function):
 
     twice_differentiable = True
 
+    def __init__(self, alpha):
+        self.alpha = alpha
+
     def forward(self, x):
         positive = x > 0
         negative_part = self.alpha * self.xp.expm1(self.xp.minimum(x, 0))
@@ -168,6 +186,9 @@ class Softplus(Function):
 
     twice_differentiable = True
 
+    def __init__(self, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+
     def forward(self, x):
         xp = self.xp
         z = self.beta * x
@@ -178,7 +199,7 @@ class Softplus(Function):
 
     def backward(self, gy, xp):
         x, linear = self.saved
-        return gy * xp.where(linear, 1, _sigmoid_any(self.beta * x))
+        return gy * xp.where(linear, 1, _sigmoid(xp, self.beta * x))
 
 
 class GELU(Function):
@@ -189,6 +210,9 @@ class GELU(Function):
     gx = gy * ((1 + tanh u) / 2 + x (1 - tanh(u)**2) u' / 2)."""
 
     twice_differentiable = True
+
+    def __init__(self, approximate):
+        self.approximate = approximate  # 'none' (erf) or 'tanh'
 
     def forward(self, x):
         self.save_for_backward(x)
@@ -203,7 +227,8 @@ class GELU(Function):
             t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x))
             du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * x * x)
             return gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
-        cdf = 0.5 * (1 + _erf_any(x * (1 / math.sqrt(2.0))))
+        erf = xp.erf if isinstance(x, Tensor) else backend.erf  # NumPy has none: SciPy's
+        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2.0))))
         pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
         return gy * (cdf + x * pdf)
 
@@ -214,13 +239,16 @@ class SiLU(Function):
 
     twice_differentiable = True
 
+    def __init__(self, beta):
+        self.beta = beta
+
     def forward(self, x):
         self.save_for_backward(x)
         return x * _stable_sigmoid(self.xp, self.beta * x)
 
     def backward(self, gy, xp):
         (x,) = self.saved
-        s = _sigmoid_any(self.beta * x)
+        s = _sigmoid(xp, self.beta * x)
         return gy * s * (1 + self.beta * x * (1 - s))
 
 
@@ -230,6 +258,9 @@ class Softmax(Function):
     gx = y * (gy - sum(gy * y)) / T"""
 
     twice_differentiable = True
+
+    def __init__(self, axis, temperature):
+        self.axis, self.temperature = axis, temperature
 
     def forward(self, x):
         z = x - x.max(axis=self.axis, keepdims=True)
@@ -252,11 +283,11 @@ class LogSoftmax(Function):
 
     twice_differentiable = True
 
+    def __init__(self, axis, temperature):
+        self.axis, self.temperature = axis, temperature
+
     def forward(self, x):
-        z = x - x.max(axis=self.axis, keepdims=True)
-        if self.temperature != 1:
-            z /= self.temperature
-        y = z - self.xp.log(self.xp.exp(z).sum(axis=self.axis, keepdims=True))
+        y = _log_softmax(self.xp, x, self.axis, self.temperature)
         self.save_for_backward(y)
         return y
 
@@ -318,7 +349,7 @@ def rrelu(x, lower=1 / 8, upper=1 / 3, training=False, generator=None):
         return LeakyReLU.apply(x, slope=(lower + upper) / 2)
     if generator is None:
         generator = get_generator()
-    data = x.data if isinstance(x, Tensor) else x
+    data = unwrap(x)
     xp = backend.get_array_module(data)
     slopes = xp.asarray(generator.uniform(lower, upper, size=data.shape).astype(data.dtype))
     return LeakyReLU.apply(x, slope=slopes)
@@ -326,7 +357,7 @@ def rrelu(x, lower=1 / 8, upper=1 / 3, training=False, generator=None):
 
 def abs_rectification(x):
     """Absolute value rectification: y = |x|;  gx = gy * sign(x)."""
-    return _abs(x)
+    return elementwise.abs(x)
 
 
 def elu(x, alpha=1.0):
@@ -381,8 +412,10 @@ def relu6(x):
     return HardTanh.apply(x, low=0.0, high=6.0)
 
 
-def glu(x, axis=-1):
-    """Gated linear unit: split x in halves a, b along ``axis``; y = a * sigmoid(b)."""
+def glu(x, axis=-1, *, dim=None):
+    """Gated linear unit: split x in halves a, b along ``axis`` (or PyTorch's ``dim``);
+    y = a * sigmoid(b)."""
+    axis = axis_or_dim("glu", axis, dim, default=-1)
     if x.shape[axis] % 2:
         raise ValueError(
             f"glu: axis {axis} of input {x.shape} has odd size {x.shape[axis]}; it must split "
@@ -405,16 +438,20 @@ def maxout(x, pool_size, axis=1):
             f"pool_size={pool_size}"
         )
     grouped = x.shape[:axis] + (size // pool_size, pool_size) + x.shape[axis + 1:]
-    return _max(reshape(x, grouped), axis=axis + 1)  # (..., C // pool, pool, ...) -> max
+    return reduce.max(reshape(x, grouped), axis=axis + 1)  # (..., C // pool, pool, ...) -> max
 
 
-def softmax(x, axis=-1, temperature=1.0):
-    """ソフトマックス関数 along ``axis``; a higher temperature flattens the distribution."""
+def softmax(x, axis=-1, temperature=1.0, *, dim=None):
+    """ソフトマックス関数 along ``axis`` (or PyTorch's ``dim``); a higher temperature
+    flattens the distribution."""
+    axis = axis_or_dim("softmax", axis, dim, default=-1)
     _check_temperature("softmax", temperature)
     return Softmax.apply(x, axis=axis, temperature=temperature)
 
 
-def log_softmax(x, axis=-1, temperature=1.0):
-    """log(softmax(x / temperature)) computed stably (never log of 0)."""
+def log_softmax(x, axis=-1, temperature=1.0, *, dim=None):
+    """log(softmax(x / temperature)) along ``axis`` (or PyTorch's ``dim``), computed stably
+    (never log of 0)."""
+    axis = axis_or_dim("log_softmax", axis, dim, default=-1)
     _check_temperature("log_softmax", temperature)
     return LogSoftmax.apply(x, axis=axis, temperature=temperature)

@@ -28,6 +28,9 @@ class SumTo(Function):
 
     twice_differentiable = True
 
+    def __init__(self, shape):
+        self.shape = shape
+
     def forward(self, x):
         self.x_shape = x.shape
         return sum_to_shape(x, self.shape)
@@ -144,6 +147,9 @@ class PowConstant(Function):
 
     twice_differentiable = True
 
+    def __init__(self, c):
+        self.c = c  # a Python number
+
     def forward(self, x):
         self.save_for_backward(x)
         return x ** self.c
@@ -228,6 +234,9 @@ class Cast(Function):
     """y = x moved to another device and/or dtype;  gx = gy moved back"""
 
     twice_differentiable = True
+
+    def __init__(self, device, dtype):
+        self.device, self.dtype = device, dtype  # None: keep the input's
 
     def forward(self, x):
         self.source = (backend.device_of(x), x.dtype)

@@ -24,12 +24,14 @@ import math
 import numpy as np
 
 from manabu import backend
-from manabu.autograd import Function, Tensor
+from manabu.autograd import Function
 from manabu.functional.arithmetic import matmul, unbroadcast
 from manabu.functional.elementwise import tanh
+from manabu.functional.keywords import axis_or_dim
 from manabu.functional.linear import linear
 from manabu.functional.shape import reshape, swapaxes, unsqueeze
 from manabu.random import get_generator
+from manabu.tensor import unwrap
 
 __all__ = [
     "additive_attention", "dot_product_attention", "masked_softmax", "merge_heads",
@@ -37,36 +39,40 @@ __all__ = [
 ]
 
 
-def _softmax_rows(xp, s):
-    """Softmax over the last axis of the scores ``s``, in place. A row with no finite score
-    (every key masked with -inf) becomes all zeros rather than NaN."""
-    row_max = s.max(axis=-1, keepdims=True)
+def _softmax_rows(xp, s, axis=-1):
+    """Softmax along ``axis`` (the keys' axis, last) of the scores ``s``, in place. A row with
+    no finite score (every key masked with -inf) becomes all zeros rather than NaN."""
+    row_max = s.max(axis=axis, keepdims=True)
     row_max[~xp.isfinite(row_max)] = 0  # a fully masked row: exp(-inf - 0) = 0 everywhere
     s -= row_max
     xp.exp(s, out=s)
-    total = s.sum(axis=-1, keepdims=True)
+    total = s.sum(axis=axis, keepdims=True)
     total[total == 0] = 1  # ... and its weights stay 0 instead of 0 / 0
     s *= 1 / total
     return s
 
 
 class MaskedSoftmax(Function):
-    """マスク付きソフトマックス over the last axis:
+    """マスク付きソフトマックス along ``axis`` (the last by default):
         y = exp(x + mask) / sum(exp(x + mask)),  mask 0 where allowed, -inf where not
     masked entries get y = 0; a row with nothing allowed is all zeros (not NaN).
         gx = y * (gy - sum(gy * y))   (zero where y is zero)"""
 
     twice_differentiable = True
 
+    def __init__(self, mask, axis=-1):
+        self.mask = mask  # additive: 0 or -inf, broadcast to x; or None
+        self.axis = axis
+
     def forward(self, x):
         s = x + self.mask if self.mask is not None else x.copy()
-        y = _softmax_rows(self.xp, s)
+        y = _softmax_rows(self.xp, s, self.axis)
         self.save_for_backward(y)
         return y
 
     def backward(self, gy, xp):
         (y,) = self.saved
-        return y * (gy - (gy * y).sum(axis=-1, keepdims=True))
+        return y * (gy - (gy * y).sum(axis=self.axis, keepdims=True))
 
 
 class ScaledDotProductAttention(Function):
@@ -83,6 +89,11 @@ class ScaledDotProductAttention(Function):
         gs = w * (gw - sum(gw * w))      summed over the keys
         gq = gs k * scale,   gk = gs^T q * scale
     """
+
+    def __init__(self, mask, drop, scale, need_weights):
+        self.mask = mask  # additive (0 or -inf), broadcast to the scores; or None
+        self.drop = drop  # the dropout mask (0 or 1 / (1 - p)) of the weights; or None
+        self.scale, self.need_weights = scale, need_weights
 
     def forward(self, q, k, v):
         xp = self.xp
@@ -125,6 +136,9 @@ class SplitHeads(Function):
     (chunks=3 splits a packed query/key/value projection). Backward puts each gradient
     back in its slot of gx (N, T, chunks * H * d)."""
 
+    def __init__(self, num_heads, chunks):
+        self.num_heads, self.chunks = num_heads, chunks
+
     def forward(self, x):
         n, t, _ = x.shape
         parts = x.reshape(n, t, self.chunks, self.num_heads, -1)  # (N, T, C, H, d)
@@ -139,16 +153,12 @@ class SplitHeads(Function):
         return gx.reshape(n, t, self.chunks * h * d)  # (N, T, C * H * d)
 
 
-def _raw(x):
-    return x.data if isinstance(x, Tensor) else x
-
-
 def _additive_mask(op, mask, scores_shape, dtype, xp):
     """The mask as numbers to add to the scores (0 = attend, -inf = not), after checking
     that it broadcasts to the scores; None stays None."""
     if mask is None:
         return None
-    mask = xp.asarray(_raw(mask))
+    mask = xp.asarray(unwrap(mask))
     if mask.dtype != bool and mask.dtype.kind != "f":
         raise TypeError(
             f"{op}: mask has dtype {mask.dtype}; use a boolean mask (True = attend) or a "
@@ -205,12 +215,14 @@ def _check_qkv(op, q_shape, k_shape, v_shape, same_d=True):
     return tuple(batch) + (q_shape[-2], k_shape[-2])
 
 
-def masked_softmax(x, mask=None):
-    """Softmax over the last axis that gives weight 0 where ``mask`` forbids (boolean
-    False, or -inf added) and a row of zeros (not NaN) where it forbids everything."""
-    xp = backend.get_array_module(_raw(x))
-    return MaskedSoftmax.apply(x, mask=_additive_mask("masked_softmax", mask, x.shape,
-                                                      x.dtype, xp))
+def masked_softmax(x, mask=None, axis=-1, *, dim=None):
+    """Softmax along ``axis`` (or PyTorch's ``dim``, as in ``torch.masked.softmax``) that
+    gives weight 0 where ``mask`` forbids (boolean False, or -inf added) and a row of zeros
+    (not NaN, unlike PyTorch) where it forbids everything."""
+    axis = axis_or_dim("masked_softmax", axis, dim, default=-1)
+    xp = backend.get_array_module(unwrap(x))
+    additive = _additive_mask("masked_softmax", mask, x.shape, x.dtype, xp)
+    return MaskedSoftmax.apply(x, mask=additive, axis=axis)
 
 
 def dot_product_attention(query, key, value, mask=None):
@@ -220,7 +232,7 @@ def dot_product_attention(query, key, value, mask=None):
     Returns (output (N, ..., T_q, d_v), weights (N, ..., T_q, T_k))."""
     scores_shape = _check_qkv("dot_product_attention", query.shape, key.shape, value.shape)
     scores = matmul(query, swapaxes(key, -1, -2))  # (N, ..., T_q, T_k)
-    xp = backend.get_array_module(_raw(scores))
+    xp = backend.get_array_module(unwrap(scores))
     additive = _additive_mask("dot_product_attention", mask, scores_shape, scores.dtype, xp)
     weights = MaskedSoftmax.apply(scores, mask=additive)
     return matmul(weights, value), weights
@@ -242,7 +254,7 @@ def scaled_dot_product_attention(query, key, value, mask=None, dropout_p=0.0, is
     scores_shape = _check_qkv(op, query.shape, key.shape, value.shape)
     if not 0.0 <= dropout_p < 1.0:
         raise ValueError(f"{op}: dropout_p must be in [0, 1), got {dropout_p}")
-    xp = backend.get_array_module(_raw(query))
+    xp = backend.get_array_module(unwrap(query))
     dtype = query.dtype
     additive = _additive_mask(op, mask, scores_shape, dtype, xp)
     if is_causal:
@@ -284,7 +296,7 @@ def additive_attention(query, keys, values, W_q, W_k, v, mask=None):
     q = unsqueeze(linear(query, W_q), -2)  # (N, ..., T_q, 1, H)
     k = unsqueeze(linear(keys, W_k), -3)  # (N, ..., 1, T_k, H)
     scores = matmul(tanh(q + k), v)  # (N, ..., T_q, T_k, H) @ (H,) = (N, ..., T_q, T_k)
-    xp = backend.get_array_module(_raw(scores))
+    xp = backend.get_array_module(unwrap(scores))
     additive = _additive_mask(op, mask, scores_shape, scores.dtype, xp)
     weights = MaskedSoftmax.apply(scores, mask=additive)
     return matmul(weights, values), weights

@@ -64,9 +64,15 @@ class Convolution(Function):
     """N-d convolution 畳み込み via im2col + one GEMM (see the module docstring).
 
     y = W @ im2col(pad(x)) + b;  gW = gy @ cols.T,  gx = pad_backward(col2im(W.T @ gy)),
-    gb = sum(gy).  Attributes: stride, dilation, pads ((before, after) per axis), groups,
-    padding_mode.
+    gb = sum(gy).
     """
+
+    def __init__(self, stride, pads, dilation, groups, padding_mode):
+        self.stride = stride  # (s, ...): one per spatial axis
+        self.pads = pads  # ((before, after), ...): one pair per spatial axis
+        self.dilation = dilation  # (d, ...)
+        self.groups = groups
+        self.padding_mode = padding_mode  # 'zeros', 'reflect', 'replicate' or 'circular'
 
     def forward(self, x, W, b=None):
         xp = self.xp
@@ -116,6 +122,14 @@ class ConvTranspose(Function):
     at the end (zeros past the full output). It only chooses among the output sizes that a
     strided convolution would map to the same input size.
     """
+
+    def __init__(self, stride, padding, dilation, groups, out, in_spatial):
+        self.stride = stride  # (s, ...): one per spatial axis
+        self.padding = padding  # (p, ...): cropped from each side of the full output
+        self.dilation = dilation  # (d, ...)
+        self.groups = groups
+        self.out = out  # the output's spatial size (O, ...), output_padding included
+        self.in_spatial = in_spatial  # the input's spatial size (L, ...)
 
     def forward(self, x, W, b=None):
         xp = self.xp
@@ -172,8 +186,9 @@ class ConvTranspose(Function):
 
 
 # ---------------------------------------------------------------------------- checks
-def _check_tensors(op, n, x, weight, bias, transposed):
-    """Dimensions and dtypes; returns True when x is unbatched (C, *L)."""
+def _checked_batch(op, n, x, weight, bias, groups, transposed):
+    """Check the dimensions, dtypes and channels of x, weight and bias; returns x as a batch
+    (N, C_in, *L) and whether it came unbatched (C_in, *L), which PyTorch also accepts."""
     w_layout = "(C_in, C_out/groups, " if transposed else "(C_out, C_in/groups, "
     w_layout += _KERNEL[n][1:]
     if x.ndim not in (n + 1, n + 2):
@@ -189,7 +204,11 @@ def _check_tensors(op, n, x, weight, bias, transposed):
                 f"{op}: input is {x.dtype} but {name} is {t.dtype}; convert one of them, "
                 f"e.g. x.astype({t.dtype.name}) or the layer's .to(dtype={x.dtype.name})"
             )
-    return x.ndim == n + 1
+    unbatched = x.ndim == n + 1
+    if unbatched:
+        x = reshape(x, (1,) + x.shape)  # (1, C_in, *L)
+    _check_channels(op, x.shape[1], weight, bias, groups, transposed)
+    return x, unbatched
 
 
 def _check_channels(op, x_channels, weight, bias, groups, transposed):
@@ -248,10 +267,7 @@ def _check_geometry(op, stride, dilation, pads):
 
 
 def _conv(n, op, x, weight, bias, stride, padding, dilation, groups, padding_mode):
-    unbatched = _check_tensors(op, n, x, weight, bias, transposed=False)
-    if unbatched:
-        x = reshape(x, (1,) + x.shape)  # (1, C, *L)
-    _check_channels(op, x.shape[1], weight, bias, groups, transposed=False)
+    x, unbatched = _checked_batch(op, n, x, weight, bias, groups, transposed=False)
     kernel = weight.shape[2:]
     stride = as_tuple(stride, n, "stride", op)
     dilation = as_tuple(dilation, n, "dilation", op)
@@ -284,10 +300,7 @@ def _conv(n, op, x, weight, bias, stride, padding, dilation, groups, padding_mod
 
 
 def _conv_transpose(n, op, x, weight, bias, stride, padding, output_padding, groups, dilation):
-    unbatched = _check_tensors(op, n, x, weight, bias, transposed=True)
-    if unbatched:
-        x = reshape(x, (1,) + x.shape)  # (1, C_in, *L)
-    _check_channels(op, x.shape[1], weight, bias, groups, transposed=True)
+    x, unbatched = _checked_batch(op, n, x, weight, bias, groups, transposed=True)
     kernel = weight.shape[2:]
     stride = as_tuple(stride, n, "stride", op)
     dilation = as_tuple(dilation, n, "dilation", op)

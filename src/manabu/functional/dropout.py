@@ -6,9 +6,10 @@ training time, so evaluation is the identity and needs no rescaling.
 import math
 
 from manabu import backend
-from manabu.autograd import Function, Tensor
+from manabu.autograd import Function
 from manabu.functional.activation import SELU_ALPHA, SELU_SCALE
 from manabu.random import get_generator
+from manabu.tensor import unwrap
 
 
 class Dropout(Function):
@@ -16,6 +17,9 @@ class Dropout(Function):
     gx = gy * mask (the same mask as the forward)"""
 
     twice_differentiable = True
+
+    def __init__(self, mask):
+        self.mask = mask  # 0 or 1 / (1 - p) per element, in x's dtype
 
     def forward(self, x):
         self.save_for_backward(self.mask)
@@ -32,6 +36,11 @@ class AlphaDropout(Function):
         y = A * (x * keep + a' * (1 - keep)) + B;  gx = gy * A * keep"""
 
     twice_differentiable = True
+
+    def __init__(self, keep, saturation, a, b):
+        self.keep = keep  # boolean: True where the unit survives
+        self.saturation = saturation  # a', the value of a dropped unit
+        self.a, self.b = a, b  # the affine map that restores mean 0 and variance 1
 
     def forward(self, x):
         keep = self.keep.astype(x.dtype)  # 1.0 where the unit survives, else 0.0
@@ -54,7 +63,7 @@ def _keep_mask(x, p, generator):
     """Boolean array: True for the units that survive (probability 1 - p each)."""
     if generator is None:
         generator = get_generator()
-    data = x.data if isinstance(x, Tensor) else x
+    data = unwrap(x)
     xp = backend.get_array_module(data)
     dtype = data.dtype if data.dtype.kind == "f" and data.dtype.itemsize >= 4 else "float64"
     return xp.asarray(generator.random(data.shape, dtype=dtype) >= p)

@@ -6,6 +6,7 @@ import math
 from manabu import backend
 from manabu.autograd import Function, Tensor
 from manabu.functional.arithmetic import broadcast_error, unbroadcast
+from manabu.tensor import unwrap
 
 
 class Exp(Function):
@@ -128,6 +129,9 @@ class Clip(Function):
 
     twice_differentiable = True
 
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
     def forward(self, x):
         xp = self.xp
         inside = xp.ones(x.shape, dtype=bool)
@@ -147,6 +151,9 @@ class Where(Function):
     """y = a where condition else b;  ga = gy where condition,  gb = gy elsewhere"""
 
     twice_differentiable = True
+
+    def __init__(self, condition):
+        self.condition = condition  # a boolean array, not an input: it gets no gradient
 
     def forward(self, a, b):
         self.shapes = (a.shape, b.shape)
@@ -174,6 +181,9 @@ class Maximum(Function):
     ``mode='min'`` gives the elementwise minimum with the same rule."""
 
     twice_differentiable = True
+
+    def __init__(self, mode):
+        self.mode = mode  # "max" or "min"
 
     def forward(self, a, b):
         xp = self.xp
@@ -229,9 +239,7 @@ def erf(x):
 
 def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
     """Limit values to [min, max]; either bound may be None (not differentiated)."""
-    low = min.data if isinstance(min, Tensor) else min
-    high = max.data if isinstance(max, Tensor) else max
-    return Clip.apply(x, low=low, high=high)
+    return Clip.apply(x, low=unwrap(min), high=unwrap(max))
 
 
 def clamp(x, min=None, max=None):  # noqa: A002
@@ -240,8 +248,7 @@ def clamp(x, min=None, max=None):  # noqa: A002
 
 def where(condition, a, b):
     """a where ``condition`` (boolean, not differentiated) is true, else b."""
-    if isinstance(condition, Tensor):
-        condition = condition.data
+    condition = unwrap(condition)
     xp = backend.get_array_module(condition)
     return Where.apply(a, b, condition=xp.asarray(condition, dtype=bool))
 
@@ -256,5 +263,5 @@ def minimum(a, b):
 
 def sign(x):
     """-1, 0 or 1 (not differentiable: its derivative is 0 almost everywhere)."""
-    data = x.data if isinstance(x, Tensor) else x
+    data = unwrap(x)
     return Tensor(backend.get_array_module(data).sign(data))

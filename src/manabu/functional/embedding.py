@@ -12,7 +12,8 @@ gW = M @ gy  (4-20x faster than np.add.at on a CPU for typical vocabularies and 
 import numpy as np
 
 from manabu import backend
-from manabu.autograd import Function, Tensor
+from manabu.autograd import Function
+from manabu.tensor import unwrap
 
 __all__ = ["embedding", "scatter_rows"]
 
@@ -36,9 +37,24 @@ def scatter_rows(index, rows, num_rows):
     return np.asarray(one_hot @ rows)
 
 
+def first_out_of_range(index, num_rows):
+    """An entry of the integer array ``index`` that is no row of a (num_rows, D) table
+    (below 0 or from num_rows on), or None when every entry is a row."""
+    if index.size == 0:
+        return None
+    low, high = int(index.min()), int(index.max())
+    if low < 0:
+        return low
+    return high if high >= num_rows else None
+
+
 class Embedding(Function):
     """y = W[idx];  gW = scatter-add of gy into the rows idx (repeats accumulate);
     the row ``padding_idx`` (if any) gets no gradient."""
+
+    def __init__(self, index, padding_idx):
+        self.index = index  # integer array, any shape
+        self.padding_idx = padding_idx  # a row index in 0..V-1, or None
 
     def forward(self, weight):
         self.num_embeddings = weight.shape[0]
@@ -52,15 +68,14 @@ class Embedding(Function):
         return gw
 
 
-def _index_array(index, weight):
-    xp = backend.get_array_module(weight.data if isinstance(weight, Tensor) else weight)
-    if isinstance(index, Tensor):
-        index = index.data
-    index = xp.asarray(index)
+def integer_index(index, like, op="embedding", what="indices must be integers"):
+    """``index`` as an integer array on the device of ``like``; a TypeError naming ``op``
+    for another dtype (``what`` says what the indices are)."""
+    xp = backend.get_array_module(unwrap(like))
+    index = xp.asarray(unwrap(index))
     if index.dtype.kind not in "iu":
         raise TypeError(
-            f"embedding: indices must be integers, got dtype {index.dtype}; "
-            "convert them, e.g. idx.astype(np.int64)"
+            f"{op}: {what}, got dtype {index.dtype}; convert them, e.g. idx.astype(np.int64)"
         )
     return index
 
@@ -70,10 +85,10 @@ def embedding(index, weight, padding_idx=None):
 
     ``padding_idx`` marks a row (e.g. the <pad> token) that receives no gradient.
     """
-    index = _index_array(index, weight)
+    index = integer_index(index, weight)
     num_embeddings = weight.shape[0]
-    if index.size and (int(index.min()) < 0 or int(index.max()) >= num_embeddings):
-        bad = int(index.min()) if int(index.min()) < 0 else int(index.max())
+    bad = first_out_of_range(index, num_embeddings)
+    if bad is not None:
         raise IndexError(
             f"embedding: index {bad} is out of range for a table of {num_embeddings} rows "
             f"(valid: 0 to {num_embeddings - 1}); is num_embeddings (the vocabulary size) "

@@ -20,8 +20,10 @@ with a batch of 1 and behave the same in training and inference.
 
 from manabu.autograd import Function
 from manabu.functional.norm import (
-    _affine_grads, _constant, _normalize, _normalize_backward, _raw, batch_norm,
+    _affine_grads, _check_per_channel, _default_affine, _normalize, _normalize_backward,
+    _update_running_stats, batch_norm,
 )
+from manabu.tensor import unwrap
 
 __all__ = ["group_norm", "instance_norm"]
 
@@ -36,26 +38,26 @@ class GroupNorm(Function):
     each instance's mean (and unbiased variance), as PyTorch does.
     """
 
+    def __init__(self, num_groups, eps, momentum, running_mean, running_var):
+        self.num_groups = num_groups
+        self.eps = eps
+        self.momentum = momentum
+        self.running_mean = running_mean  # (C,) arrays updated in place, or None
+        self.running_var = running_var
+
     def forward(self, x, gamma, beta):
         n, c = x.shape[0], x.shape[1]
         grouped = x.reshape(n, self.num_groups, -1)  # (N, G, C/G * prod(S))
         xhat, mean, var, inv_std = _normalize(self.xp, grouped, (2,), self.eps)
-        self._update_running_stats(mean, var, grouped.shape[2])
+        if self.running_mean is not None or self.running_var is not None:
+            # instance norm: the batch's statistics are the averages over its N instances
+            mean_c, var_c = mean.mean(axis=0).reshape(-1), var.mean(axis=0).reshape(-1)  # (C,)
+            _update_running_stats(self, mean_c, var_c, grouped.shape[2])
         xhat = xhat.reshape(x.shape)  # (N, C, *S)
         shape = (1, c) + (1,) * (x.ndim - 2)  # (1, C, 1, ...) broadcasts over x
         gamma_b = gamma.reshape(shape)
         self.save_for_backward(xhat, inv_std, gamma_b)
         return gamma_b * xhat + beta.reshape(shape)
-
-    def _update_running_stats(self, mean, var, count):
-        m = self.momentum
-        if self.running_mean is not None:
-            self.running_mean *= 1 - m
-            self.running_mean += m * mean.mean(axis=0).reshape(-1)  # (C,): mean over N
-        if self.running_var is not None:
-            unbiased = var * (count / (count - 1))  # (N, C, 1)
-            self.running_var *= 1 - m
-            self.running_var += m * unbiased.mean(axis=0).reshape(-1)
 
     def backward(self, gy, xp):
         xhat, inv_std, gamma_b = self.saved
@@ -68,15 +70,6 @@ class GroupNorm(Function):
         axes = (0,) + tuple(range(2, gy.ndim))  # gamma and beta are shared on N and *S
         ggamma, gbeta = _affine_grads(self, gy, xhat, axes, (gy.shape[1],))
         return gx, ggamma, gbeta
-
-
-def _check_affine(op, x, channels, weight, bias):
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != (channels,):
-            raise ValueError(
-                f"{op}: {name} has shape {tuple(t.shape)} but the input {tuple(x.shape)} has "
-                f"{channels} channels on axis 1; it needs shape ({channels},)"
-            )
 
 
 def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
@@ -97,14 +90,13 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
             f"group_norm: num_groups={num_groups!r} must be a positive integer that divides "
             f"the {channels} channels of the input {tuple(x.shape)}"
         )
-    _check_affine("group_norm", x, channels, weight, bias)
+    _check_per_channel("group_norm", x, {"weight": weight, "bias": bias})
     if x.size // x.shape[0] // num_groups < 2:
         raise ValueError(
             f"group_norm: each group of the input {tuple(x.shape)} holds one value, so its "
             f"variance is undefined; use fewer groups than {num_groups} or a larger input"
         )
-    weight = _constant(x, (channels,), 1) if weight is None else weight
-    bias = _constant(x, (channels,), 0) if bias is None else bias
+    weight, bias = _default_affine(x, (channels,), weight, bias)
     return GroupNorm.apply(x, weight, bias, num_groups=num_groups, eps=eps,
                            momentum=0.0, running_mean=None, running_var=None)
 
@@ -126,12 +118,9 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
             "instance norm needs positions to average over (for (N, C) use layer_norm)"
         )
     channels = x.shape[1]
-    _check_affine("instance_norm", x, channels, weight, bias)
-    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and tuple(t.shape) != (channels,):
-            raise ValueError(
-                f"instance_norm: {name} has shape {tuple(t.shape)}, expected ({channels},)"
-            )
+    _check_per_channel("instance_norm", x, {"weight": weight, "bias": bias,
+                                            "running_mean": running_mean,
+                                            "running_var": running_var})
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise ValueError(
@@ -143,8 +132,7 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
             f"instance_norm: input of shape {tuple(x.shape)} has one position per channel, "
             "so the variance is undefined; use a larger input"
         )
-    weight = _constant(x, (channels,), 1) if weight is None else weight
-    bias = _constant(x, (channels,), 0) if bias is None else bias
+    weight, bias = _default_affine(x, (channels,), weight, bias)
     return GroupNorm.apply(x, weight, bias, num_groups=channels, eps=eps, momentum=momentum,
-                           running_mean=_raw(running_mean), running_var=_raw(running_var))
+                           running_mean=unwrap(running_mean), running_var=unwrap(running_var))
 

@@ -15,18 +15,12 @@ See recurrent.py for the shared conventions (shapes, masks, BPTT).
 
 from manabu.autograd import Function
 from manabu.functional.recurrent import (
-    OneStep, batch_first, bias_grads, check_sequence, check_state, check_step, check_weights,
-    hidden_side_grad, input_side_grads, prepare_mask, project_inputs, recurrent_term,
-    recurrent_term_grad, sigmoid_, split_masked, time_major, zeros_bias, zeros_like_state,
+    OneStep, check_sequence, check_step, gate_blocks, grads_over_steps, output_grads,
+    prepare_mask, project_inputs, recurrent_term, recurrent_term_grad, sequence_outputs,
+    sigmoid_via_tanh_, split_masked, time_major, with_defaults,
 )
 
 __all__ = ["gru", "gru_cell"]
-
-
-def _gates(a):
-    """The three gate blocks (r, z, n) of a (N, 3H) matrix, as views."""
-    H = a.shape[-1] // 3
-    return a[..., :H], a[..., H:2 * H], a[..., 2 * H:]
 
 
 class GRU(Function):
@@ -46,6 +40,9 @@ class GRU(Function):
 
     W_ih_index = 2  # inputs: x, h0, W_ih, W_hh, b_ih, b_hh
 
+    def __init__(self, mask):
+        self.mask = mask  # (T, N, 1) of 0/1, or None: see prepare_mask
+
     def forward(self, x, h0, W_ih, W_hh, b_ih, b_hh):
         xp = self.xp
         N, T, _ = x.shape
@@ -59,14 +56,15 @@ class GRU(Function):
         b_hh_column = b_hh[:, None]  # (3H, 1)
         reset = xp.empty((N, H), dtype=x.dtype)
         keep = None if self.mask is None else self.mask == 0  # (T, N, 1)
+        r_seq, z_seq, n_seq = gate_blocks(A, 3)  # (T, N, H) views of every step's gates
         for t in range(T):
             # the one GEMM of this step: recurrent (N, 3H) = h_{t-1} @ W_hh^T + b_hh
             recurrent = recurrent_term(xp, W_hh, hs[t], recurrent_T)
             recurrent_T += b_hh_column
             a = A[t]
-            r, z, n = _gates(a)
+            r, z, n = r_seq[t], z_seq[t], n_seq[t]
             a[:, :2 * H] += recurrent[:, :2 * H]
-            sigmoid_(xp, a[:, :2 * H])  # r and z, adjacent blocks
+            sigmoid_via_tanh_(xp, a[:, :2 * H])  # r and z, adjacent blocks
             hns[t] = recurrent[:, 2 * H:]
             n += xp.multiply(r, hns[t], out=reset)  # n = tanh(W_in x + b_in + r * hn)
             xp.tanh(n, out=n)
@@ -77,17 +75,16 @@ class GRU(Function):
             if keep is not None:  # masked step: the state is carried over unchanged
                 xp.copyto(h, hs[t], where=keep[t])
         self.save_for_backward(xs, W_ih, W_hh, A, hs, hns)
-        outputs = hs[1:] if self.mask is None else hs[1:] * self.mask  # (T, N, H)
-        return batch_first(outputs), hs[T].copy()
+        return sequence_outputs(hs, self.mask), hs[T].copy()
 
     def backward(self, gy, gh_T, xp):
         xs, W_ih, W_hh, A, hs, hns = self.saved
         T, N, H = hns.shape
         # Every gate gradient is gh (= dL/dh_t) times a local derivative that does not depend
         # on gh: fill gAx / gAh with those for all steps at once; the loop only multiplies.
-        r, z, n = _gates(A)  # (T, N, H) each
+        r, z, n = gate_blocks(A, 3)  # (T, N, H) each
         gAx = xp.empty_like(A)  # (T, N, 3H): input-side pre-activations (r, z, n)
-        d_r, d_z, d_n = _gates(gAx)
+        d_r, d_z, d_n = gate_blocks(gAx, 3)
         # dh_t/da_n = (1 - z) * (1 - n**2)                  candidate
         # dh_t/da_z = (h_{t-1} - n) * z * (1 - z)            更新ゲート
         # dh_t/da_r = dh_t/da_n * hn * r * (1 - r)           リセットゲート
@@ -95,13 +92,11 @@ class GRU(Function):
         xp.multiply((hs[:-1] - n) * z, 1 - z, out=d_z)
         xp.multiply(d_n * hns, r * (1 - r), out=d_r)
         gAh = gAx.copy()  # (T, N, 3H): hidden side (r, z, and hn, which enters n as r * hn)
-        d_hn = _gates(gAh)[2]
+        d_hn = gate_blocks(gAh, 3)[2]
         d_hn *= r
         gAx_blocks = gAx.reshape(T, N, 3, H)  # (T, N, 3, H): a view, one block per gate
         gAh_blocks = gAh.reshape(T, N, 3, H)  # (T, N, 3, H)
-        gys = time_major(gy)  # (T, N, H)
-        if self.mask is not None:
-            gys *= self.mask  # the outputs were mask * h_t
+        gys = output_grads(gy, self.mask)  # (T, N, H)
         recurrent = xp.empty((H, N), dtype=A.dtype)
         gh = gh_T.copy()  # dL/dh_t, flowing back through time
         for t in reversed(range(T)):
@@ -114,9 +109,7 @@ class GRU(Function):
             gh = gh * z[t] + gh_through_gates  # dL/dh_{t-1}: the direct path and the gates
             if self.mask is not None:
                 gh += gh_kept
-        gx, gW_ih = input_side_grads(self, gAx, xs, W_ih)
-        gW_hh = hidden_side_grad(self, gAh, hs)
-        gb_ih, gb_hh = bias_grads(self, gAx, gAh)
+        gx, gW_ih, gW_hh, gb_ih, gb_hh = grads_over_steps(self, gAx, gAh, xs, W_ih, hs)
         return gx, gh, gW_ih, gW_hh, gb_ih, gb_hh
 
 
@@ -127,13 +120,7 @@ class GRUCell(OneStep, GRU):
 
 def _defaults(op, x, h0, W_ih, W_hh, b_ih, b_hh):
     """Check shapes and replace an absent state and biases by zero constants."""
-    H = check_weights(op, x, W_ih, W_hh, b_ih, b_hh, 3, "(r, z, n)")
-    N = x.shape[0]
-    check_state(op, "h0", h0, N, H, x.dtype)
-    h0 = zeros_like_state(x, N, H, x.dtype) if h0 is None else h0
-    b_ih = zeros_bias(x, 3 * H, x.dtype) if b_ih is None else b_ih
-    b_hh = zeros_bias(x, 3 * H, x.dtype) if b_hh is None else b_hh
-    return h0, b_ih, b_hh
+    return with_defaults(op, x, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 3, "(r, z, n)")
 
 
 def gru(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None):

@@ -2,20 +2,22 @@
 binary cross-entropy, Huber, KL divergence, as PyTorch defines them.
 
 Every loss takes ``reduction``: 'mean' (default), 'sum' or 'none' (one loss per element or
-sample). The plain-NumPy versions the notes write by hand (``cross_entropy_error`` with its
-``+ 1e-7``) live in ``manabu.functions``; these are the differentiable, numerically stable
-ones. Softmax + cross-entropy is one fused op whose backward is (softmax - t) / N.
+sample), and the prediction (``input``) FIRST, the target second, as PyTorch. The plain-NumPy
+versions the notes write by hand (``cross_entropy_error`` with its ``+ 1e-7``) live in
+``manabu.functions`` and take the target first, as the notes do; these are the
+differentiable, numerically stable ones. Softmax + cross-entropy is one fused op whose
+backward is (softmax - t) / N.
 """
 
 import numpy as np
 
 from manabu import backend
 from manabu.autograd import Function, Tensor
-from manabu.functional.activation import _stable_sigmoid
-from manabu.functional.elementwise import abs as _abs
+from manabu.functional import elementwise, reduce
+from manabu.functional.activation import _log_softmax, _stable_sigmoid
 from manabu.functional.elementwise import exp, log, where
-from manabu.functional.reduce import mean, sum
 from manabu.functional.shape import getitem, reshape, transpose
+from manabu.tensor import unwrap
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -28,14 +30,10 @@ def _check_reduction(name, reduction, allowed=_REDUCTIONS):
 
 def _reduce(loss, reduction):
     if reduction == "mean":
-        return mean(loss)
+        return reduce.mean(loss)
     if reduction == "sum":
-        return sum(loss)
+        return reduce.sum(loss)
     return loss
-
-
-def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
 
 
 def _as_target(target, like):
@@ -67,11 +65,12 @@ def _as_float_target(target, like):
     return target
 
 
-def _check_same_shape(name, input, target):  # noqa: A002 - PyTorch's argument name
-    if input.shape != target.shape:
+def _check_same_shape(name, prediction, target):
+    if prediction.shape != target.shape:
         raise ValueError(
-            f"{name}: input {input.shape} and target {target.shape} must have the same shape "
-            f"(broadcasting them would compare every pair); reshape the target to {input.shape}"
+            f"{name}: input {prediction.shape} and target {target.shape} must have the same "
+            "shape (broadcasting them would compare every pair); reshape the target to "
+            f"{prediction.shape}"
         )
 
 
@@ -88,12 +87,16 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002
 def mean_squared_error(y, t):
     """The notes' convention: 0.5 * sum((y - t)**2) / batch_size (batch = y.shape[0] for a
     batch, 1 for a single sample). The 1/2 cancels the 2 of the derivative: gy = (y - t) / N.
-    Differs from ``mse_loss``, which averages over every element and has no 1/2."""
+    Differs from ``mse_loss``, which averages over every element and has no 1/2.
+
+    Argument order: prediction ``y`` FIRST, target ``t`` second, as every loss here and in
+    PyTorch. The textbook ``manabu.functions.mean_squared_error(d, y)`` (plain NumPy) takes
+    the target first, as the notes write it: same value, arguments swapped."""
     t = _as_target(t, y)
     _check_same_shape("mean_squared_error", y, t)
     batch = y.shape[0] if y.ndim >= 2 else 1
     d = y - t
-    return 0.5 * sum(d * d) / batch
+    return 0.5 * reduce.sum(d * d) / batch
 
 
 def l1_loss(input, target, reduction="mean"):  # noqa: A002
@@ -101,7 +104,16 @@ def l1_loss(input, target, reduction="mean"):  # noqa: A002
     _check_reduction("l1_loss", reduction)
     target = _as_target(target, input)
     _check_same_shape("l1_loss", input, target)
-    return _reduce(_abs(input - target), reduction)
+    return _reduce(elementwise.abs(input - target), reduction)
+
+
+def _huber(d, delta, scale):
+    """Huber's loss of the error d times ``scale``: quadratic near 0, linear beyond delta,
+        scale * 0.5 d**2  where |d| <= delta,   scale * delta * (|d| - delta / 2)  else.
+    The scale is folded into the constants, so smooth_l1_loss costs no extra op. At
+    |d| = delta both pieces and their slopes agree, so < or <= makes no difference."""
+    a = elementwise.abs(d)
+    return where(a.data <= delta, (0.5 * scale) * d * d, (scale * delta) * (a - 0.5 * delta))
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
@@ -109,21 +121,19 @@ def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
     _check_reduction("huber_loss", reduction)
     target = _as_target(target, input)
     _check_same_shape("huber_loss", input, target)
-    d = input - target
-    a = _abs(d)
-    return _reduce(where(a.data <= delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+    return _reduce(_huber(input - target, delta, 1.0), reduction)
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002
-    """0.5 d**2 / beta where |d| < beta, else |d| - beta / 2 (huber_loss / beta; L1 at 0)."""
+    """0.5 d**2 / beta where |d| < beta, else |d| - beta / 2: huber_loss(delta=beta) / beta
+    (L1 at beta = 0)."""
     _check_reduction("smooth_l1_loss", reduction)
     target = _as_target(target, input)
     _check_same_shape("smooth_l1_loss", input, target)
     d = input - target
-    a = _abs(d)
     if beta == 0:
-        return _reduce(a, reduction)
-    return _reduce(where(a.data < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+        return _reduce(elementwise.abs(d), reduction)
+    return _reduce(_huber(d, beta, 1 / beta), reduction)
 
 
 # ---------------------------------------------------------------------- classification
@@ -135,10 +145,14 @@ class SoftmaxCrossEntropy(Function):
         gx_i = (p_i * sum_c a_ic - a_i) * gy / D,   D = number (weight) of counted rows
     which is the textbook (softmax - t) / N for one-hot targets without weights."""
 
+    def __init__(self, weight, ignore_index, reduction, label_smoothing):
+        self.weight = weight  # class weights (C,) or None
+        self.ignore_index, self.reduction = ignore_index, reduction
+        self.label_smoothing = label_smoothing
+
     def forward(self, x, t):
         xp = self.xp
-        z = x - x.max(axis=1, keepdims=True)
-        log_p = z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))  # (M, C)
+        log_p = _log_softmax(xp, x, axis=1)  # (M, C)
         self.save_for_backward(log_p, t)
         if t.dtype.kind in "iu":
             loss, self.denominator = self._labels_forward(log_p, t)
@@ -258,7 +272,7 @@ def _check_labels(name, labels, classes, ignore_index):
 def _class_weight(name, weight, classes, like):
     if weight is None:
         return None
-    weight = _raw(weight)
+    weight = unwrap(weight)
     if weight.shape != (classes,):
         raise ValueError(f"{name}: weight {weight.shape} must have one value per class: "
                          f"({classes},)")
@@ -315,8 +329,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean",  #
     if reduction == "none":
         return reshape(loss, sample_shape)  # (N, d1, ...)
     if reduction == "sum":
-        return sum(loss)
-    return sum(loss) / row_weight.sum()
+        return reduce.sum(loss)
+    return reduce.sum(loss) / row_weight.sum()
 
 
 class BinaryCrossEntropy(Function):
@@ -348,6 +362,9 @@ class BinaryCrossEntropyWithLogits(Function):
     max(x, 0) - x t + log1p(exp(-|x|)).
         gx = gy * (w_t * sigmoid(x) - pos_weight * t)   (sigmoid(x) - t without pos_weight)
         gt = gy * (-x + (pos_weight - 1) * softplus(-x))"""
+
+    def __init__(self, pos_weight):
+        self.pos_weight = pos_weight  # an array broadcast along the last axis, or None
 
     def forward(self, x, t):
         xp = self.xp
@@ -396,7 +413,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     target = _as_float_target(target, input)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
     if pos_weight is not None:
-        pos_weight = backend.get_array_module(input.data).asarray(_raw(pos_weight),
+        pos_weight = backend.get_array_module(input.data).asarray(unwrap(pos_weight),
                                                                   dtype=input.dtype)
     loss = BinaryCrossEntropyWithLogits.apply(input, target, pos_weight=pos_weight)
     if weight is not None:
@@ -418,5 +435,5 @@ def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002
         safe = where(target.data > 0, target, 1.0)  # log(1) = 0 where target = 0
         loss = target * (log(safe) - input)
     if reduction == "batchmean":
-        return sum(loss) / (input.shape[0] if input.ndim else 1)
+        return reduce.sum(loss) / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction)

@@ -18,28 +18,17 @@ See recurrent.py for the shared conventions (shapes, masks, BPTT).
 
 from manabu.autograd import Function
 from manabu.functional.recurrent import (
-    batch_first, bias_grads, check_sequence, check_state, check_step, check_weights,
-    hidden_side_grad, input_side_grads, prepare_mask, project_inputs, recurrent_term,
-    recurrent_term_grad, split_masked, time_major, zeros_bias, zeros_like_state,
+    OneStep, check_sequence, check_step, gate_blocks, grads_over_steps, output_grads,
+    prepare_mask, project_inputs, recurrent_term, recurrent_term_grad, sequence_outputs,
+    sigmoid_via_tanh_, split_masked, time_major, with_defaults,
 )
 
 __all__ = ["lstm", "lstm_cell"]
 
 
-def _gates(a):
-    """The four gate blocks (i, f, g, o) of a (N, 4H) matrix, as views."""
-    H = a.shape[-1] // 4
-    return a[..., :H], a[..., H:2 * H], a[..., 2 * H:3 * H], a[..., 3 * H:]
-
-
-def _gate_activation(xp, H, dtype):
-    """scale and shift (4H,) such that tanh(a * scale) * scale + shift is sigmoid(a) on the
-    blocks i, f, o and tanh(a) on g, since sigmoid(a) = 0.5 * tanh(a / 2) + 0.5.
-
-    One tanh over the whole contiguous (N, 4H) matrix is faster than four activations on
-    strided slices, and this sigmoid never overflows (1 / (1 + exp(-a)) does for a < -88 in
-    float32). Its absolute error is that of tanh, a few ulp of 1.
-    """
+def _gate_scales(xp, H, dtype):
+    """scale and shift (4H,) for ``sigmoid_via_tanh_``: 0.5 and 0.5 (sigmoid) on the blocks
+    i, f, o, 1 and 0 (tanh) on g, so that one pass activates all four gates."""
     scale = xp.full(4 * H, 0.5, dtype=dtype)
     shift = xp.full(4 * H, 0.5, dtype=dtype)
     scale[2 * H:3 * H] = 1
@@ -66,6 +55,9 @@ class LSTM(Function):
 
     W_ih_index = 3  # inputs: x, h0, c0, W_ih, W_hh, b_ih, b_hh
 
+    def __init__(self, mask):
+        self.mask = mask  # (T, N, 1) of 0/1, or None: see prepare_mask
+
     def forward(self, x, h0, c0, W_ih, W_hh, b_ih, b_hh):
         xp = self.xp
         N, T, _ = x.shape
@@ -79,16 +71,14 @@ class LSTM(Function):
         cs[0] = c0
         recurrent = xp.empty((4 * H, N), dtype=x.dtype)
         written = xp.empty((N, H), dtype=x.dtype)
-        scale, shift = _gate_activation(xp, H, x.dtype)
+        scale, shift = _gate_scales(xp, H, x.dtype)
         keep = None if self.mask is None else self.mask == 0  # (T, N, 1)
+        i_seq, f_seq, g_seq, o_seq = gate_blocks(A, 4)  # (T, N, H) views of every step's gates
         for t in range(T):
             a = A[t]
             a += recurrent_term(xp, W_hh, hs[t], recurrent)  # the one GEMM of this step
-            a *= scale  # i, f, o = sigmoid(a), g = tanh(a): one tanh (_gate_activation)
-            xp.tanh(a, out=a)
-            a *= scale
-            a += shift
-            i, f, g, o = _gates(a)
+            sigmoid_via_tanh_(xp, a, scale, shift)  # i, f, o = sigmoid(a), g = tanh(a)
+            i, f, g, o = i_seq[t], f_seq[t], g_seq[t], o_seq[t]
             c = cs[t + 1]
             xp.multiply(f, cs[t], out=c)  # c_t = f * c_{t-1} + i * g
             c += xp.multiply(i, g, out=written)
@@ -98,8 +88,7 @@ class LSTM(Function):
                 xp.copyto(c, cs[t], where=keep[t])
                 xp.copyto(hs[t + 1], hs[t], where=keep[t])
         self.save_for_backward(xs, W_ih, W_hh, A, hs, cs, tanh_cs)
-        outputs = hs[1:] if self.mask is None else hs[1:] * self.mask  # (T, N, H)
-        return batch_first(outputs), hs[T].copy(), cs[T].copy()
+        return sequence_outputs(hs, self.mask), hs[T].copy(), cs[T].copy()
 
     def backward(self, gy, gh_T, gc_T, xp):
         xs, W_ih, W_hh, A, hs, cs, tanh_cs = self.saved
@@ -107,9 +96,9 @@ class LSTM(Function):
         # gA_t, the gradient of each gate before its activation, is (incoming gradient) *
         # (local derivative). The local derivatives do not depend on the incoming gradient,
         # so gA is first filled with them for all steps at once; the loop only multiplies.
-        i, f, g, o = _gates(A)  # (T, N, H) each
+        i, f, g, o = gate_blocks(A, 4)  # (T, N, H) each
         gA = xp.empty_like(A)  # (T, N, 4H)
-        d_i, d_f, d_g, d_o = _gates(gA)
+        d_i, d_f, d_g, d_o = gate_blocks(gA, 4)
         # dc_t/da_i = g * i * (1 - i)              入力ゲート
         # dc_t/da_f = c_{t-1} * f * (1 - f)        忘却ゲート
         # dc_t/da_g = i * (1 - g**2)               candidate
@@ -121,9 +110,7 @@ class LSTM(Function):
         xp.multiply(tanh_cs * o, 1 - o, out=d_o)
         dh_dc = o * (1 - tanh_cs * tanh_cs)
         gA_ifg = gA.reshape(T, N, 4, H)[:, :, :3]  # (T, N, 3, H): the blocks i, f, g
-        gys = time_major(gy)  # (T, N, H)
-        if self.mask is not None:
-            gys *= self.mask  # the outputs were mask * h_t
+        gys = output_grads(gy, self.mask)  # (T, N, H)
         recurrent = xp.empty((H, N), dtype=gA.dtype)
         gh = gh_T.copy()  # dL/dh_t, flowing back through time
         gc = gc_T.copy()  # dL/dc_t
@@ -140,41 +127,19 @@ class LSTM(Function):
             if self.mask is not None:
                 gh += gh_kept
                 gc += gc_kept
-        gx, gW_ih = input_side_grads(self, gA, xs, W_ih)
-        gW_hh = hidden_side_grad(self, gA, hs)
-        gb_ih, gb_hh = bias_grads(self, gA, gA)
+        gx, gW_ih, gW_hh, gb_ih, gb_hh = grads_over_steps(self, gA, gA, xs, W_ih, hs)
         return gx, gh, gc, gW_ih, gW_hh, gb_ih, gb_hh
 
 
-class LSTMCell(LSTM):
+class LSTMCell(OneStep, LSTM):
     """One LSTM step, as torch.nn.LSTMCell: (x (N, D), h, c, W_ih, W_hh, b_ih, b_hh) ->
     (h' (N, H), c' (N, H)). The same math as LSTM with T = 1 (so the same backward)."""
-
-    def forward(self, x, h, c, W_ih, W_hh, b_ih, b_hh):
-        x_seq = x[:, None, :]  # (N, 1, D)
-        _, h_next, c_next = super().forward(x_seq, h, c, W_ih, W_hh, b_ih, b_hh)
-        return h_next, c_next
-
-    def backward(self, gh_next, gc_next, xp):
-        N, H = gh_next.shape
-        gy = xp.zeros((N, 1, H), dtype=gh_next.dtype)  # the step's output is h' itself
-        gx, *rest = super().backward(gy, gh_next, gc_next, xp=xp)
-        if gx is not None:
-            gx = gx[:, 0, :]  # (N, D)
-        return (gx, *rest)
 
 
 def _defaults(op, x, h0, c0, W_ih, W_hh, b_ih, b_hh):
     """Check shapes and replace absent states and biases by zero constants."""
-    H = check_weights(op, x, W_ih, W_hh, b_ih, b_hh, 4, "(i, f, g, o)")
-    N = x.shape[0]
-    check_state(op, "h0", h0, N, H, x.dtype)
-    check_state(op, "c0", c0, N, H, x.dtype)
-    h0 = zeros_like_state(x, N, H, x.dtype) if h0 is None else h0
-    c0 = zeros_like_state(x, N, H, x.dtype) if c0 is None else c0
-    b_ih = zeros_bias(x, 4 * H, x.dtype) if b_ih is None else b_ih
-    b_hh = zeros_bias(x, 4 * H, x.dtype) if b_hh is None else b_hh
-    return h0, c0, b_ih, b_hh
+    return with_defaults(op, x, {"h0": h0, "c0": c0}, W_ih, W_hh, b_ih, b_hh, 4,
+                         "(i, f, g, o)")
 
 
 def lstm(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None):

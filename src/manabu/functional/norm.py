@@ -18,7 +18,8 @@ formula over yet other axes, so they can reuse ``_normalize`` and ``_normalize_b
 """
 
 from manabu import backend
-from manabu.autograd import Function, Tensor
+from manabu.autograd import Function
+from manabu.tensor import Tensor, unwrap
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -38,6 +39,20 @@ def _normalize_backward(gxhat, xhat, inv_std, axes):
     mean_g = gxhat.mean(axis=axes, keepdims=True)
     mean_gx = (gxhat * xhat).mean(axis=axes, keepdims=True)
     return (gxhat - mean_g - xhat * mean_gx) * inv_std
+
+
+def _update_running_stats(fn, mean, var, count):
+    """Move fn's running statistics (either may be None) towards this batch's mean and
+    variance (C,), in place: running = (1 - momentum) * running + momentum * batch. The
+    variance stored is the unbiased one, var * n / (n - 1) with n = ``count`` values behind
+    each statistic, as in PyTorch."""
+    m = fn.momentum
+    if fn.running_mean is not None:
+        fn.running_mean *= 1 - m
+        fn.running_mean += m * mean
+    if fn.running_var is not None:
+        fn.running_var *= 1 - m
+        fn.running_var += m * var * (count / (count - 1))
 
 
 def _affine_grads(fn, gy, xhat, axes, param_shape):
@@ -60,13 +75,20 @@ class BatchNorm(Function):
         y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta,  gx = gy * gamma / std
     """
 
+    def __init__(self, use_batch_stats, eps, momentum, running_mean, running_var):
+        self.use_batch_stats = use_batch_stats  # False: normalise with the running statistics
+        self.eps = eps
+        self.momentum = momentum
+        self.running_mean = running_mean  # (C,) arrays updated in place, or None
+        self.running_var = running_var
+
     def forward(self, x, gamma, beta):
         xp = self.xp
         self.axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # (1, C, 1, ...) broadcasts over x
         if self.use_batch_stats:
             xhat, mean, var, inv_std = _normalize(xp, x, self.axes, self.eps)
-            self._update_running_stats(mean, var, x.size // x.shape[1])
+            _update_running_stats(self, mean.reshape(-1), var.reshape(-1), x.size // x.shape[1])
         else:
             mean = self.running_mean.astype(x.dtype, copy=False).reshape(shape)
             var = self.running_var.astype(x.dtype, copy=False).reshape(shape)
@@ -75,17 +97,6 @@ class BatchNorm(Function):
         gamma_b = gamma.reshape(shape)
         self.save_for_backward(xhat, inv_std, gamma_b)
         return gamma_b * xhat + beta.reshape(shape)
-
-    def _update_running_stats(self, mean, var, count):
-        """running = (1 - momentum) * running + momentum * batch, in place; the variance
-        stored is the unbiased one (var * n / (n - 1)), as in PyTorch."""
-        m = self.momentum
-        if self.running_mean is not None:
-            self.running_mean *= 1 - m
-            self.running_mean += m * mean.reshape(-1)
-        if self.running_var is not None:
-            self.running_var *= 1 - m
-            self.running_var += m * var.reshape(-1) * (count / (count - 1))
 
     def backward(self, gy, xp):
         xhat, inv_std, gamma_b = self.saved
@@ -104,6 +115,10 @@ class LayerNorm(Function):
     """Layer normalisation over the last ``ndim`` axes (statistics per sample):
     y = gamma * (x - mean) / sqrt(var + eps) + beta, gamma and beta of those axes' shape."""
 
+    def __init__(self, ndim, eps):
+        self.ndim = ndim  # how many trailing axes are normalised
+        self.eps = eps
+
     def forward(self, x, gamma, beta):
         self.axes = tuple(range(x.ndim - self.ndim, x.ndim))
         xhat, _, _, inv_std = _normalize(self.xp, x, self.axes, self.eps)
@@ -120,14 +135,25 @@ class LayerNorm(Function):
         return gx, ggamma, gbeta
 
 
-def _raw(t):
-    return t.data if isinstance(t, Tensor) else t
+def _check_per_channel(op, x, tensors):
+    """Each of ``tensors`` (name -> tensor or None) must hold one value per channel (C,)."""
+    channels = x.shape[1]
+    for name, t in tensors.items():
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ValueError(
+                f"{op}: {name} has shape {tuple(t.shape)} but the input {tuple(x.shape)} has "
+                f"{channels} channels on axis 1; it needs shape ({channels},)"
+            )
 
 
-def _constant(x, shape, value):
-    """A Tensor of ``value`` in x's dtype and device, standing in for an absent gamma/beta."""
-    xp = backend.get_array_module(_raw(x))
-    return Tensor(xp.full(shape, value, dtype=x.dtype))
+def _default_affine(x, shape, weight, bias):
+    """gamma and beta of ``shape``: the given ones, or constants 1 and 0 (in x's dtype, on
+    x's device) for those that are None."""
+    if weight is None or bias is None:
+        xp = backend.get_array_module(unwrap(x))
+        weight = Tensor(xp.ones(shape, dtype=x.dtype)) if weight is None else weight
+        bias = Tensor(xp.zeros(shape, dtype=x.dtype)) if bias is None else bias
+    return weight, bias
 
 
 def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
@@ -152,20 +178,15 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
             f"batch_norm: input of shape {x.shape} has 1 value per channel, so its variance "
             "is undefined in training mode; use a batch of 2 or more, or call model.eval()"
         )
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != (channels,):
-            raise ValueError(
-                f"batch_norm: {name} has shape {tuple(t.shape)} but the input {x.shape} has "
-                f"{channels} channels on axis 1; num_features must be {channels}"
-            )
-    weight = _constant(x, (channels,), 1) if weight is None else weight
-    bias = _constant(x, (channels,), 0) if bias is None else bias
+    _check_per_channel("batch_norm", x, {"running_mean": running_mean,
+                                         "running_var": running_var, "weight": weight,
+                                         "bias": bias})
+    weight, bias = _default_affine(x, (channels,), weight, bias)
     update = training and running_mean is not None and running_var is not None
     return BatchNorm.apply(
         x, weight, bias, use_batch_stats=use_batch_stats, eps=eps, momentum=momentum,
-        running_mean=_raw(running_mean) if update or not use_batch_stats else None,
-        running_var=_raw(running_var) if update or not use_batch_stats else None,
+        running_mean=unwrap(running_mean) if update or not use_batch_stats else None,
+        running_var=unwrap(running_var) if update or not use_batch_stats else None,
     )
 
 
@@ -182,6 +203,5 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
             f"{normalized_shape}; pass normalized_shape={tuple(x.shape[-n:]) if n else ()} "
             "or reshape the input"
         )
-    weight = _constant(x, normalized_shape, 1) if weight is None else weight
-    bias = _constant(x, normalized_shape, 0) if bias is None else bias
+    weight, bias = _default_affine(x, normalized_shape, weight, bias)
     return LayerNorm.apply(x, weight, bias, ndim=n, eps=eps)

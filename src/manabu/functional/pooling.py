@@ -91,6 +91,14 @@ class MaxPool(Function):
     gradient goes to a player of that window.
     """
 
+    def __init__(self, kernel, stride, dilation, pads, out, keep_argmax):
+        self.kernel = kernel  # (K, ...): one per spatial axis
+        self.stride = stride  # (s, ...)
+        self.dilation = dilation  # (d, ...)
+        self.pads = pads  # ((before, after), ...): one pair per spatial axis
+        self.out = out  # the output's spatial size (O, ...)
+        self.keep_argmax = keep_argmax  # record where the maxima are (False: no backward)
+
     def forward(self, x):
         xp = self.xp
         x_pad = pad(x, self.pads, value=-xp.inf)  # (N, C, *Lp), -inf never wins
@@ -115,6 +123,16 @@ class AvgPool(Function):
     """y = sum over each window / divisor;  gx = gy / divisor added to every pixel of the
     window. The divisor is prod(K) unless the window hangs over the padding (see
     ``_divisor``) or ``divisor_override`` is given."""
+
+    def __init__(self, kernel, stride, dilation, pads, out, count_include_pad,
+                 divisor_override):
+        self.kernel = kernel  # (K, ...): one per spatial axis
+        self.stride = stride  # (s, ...)
+        self.dilation = dilation  # (d, ...)
+        self.pads = pads  # ((before, after), ...): one pair per spatial axis
+        self.out = out  # the output's spatial size (O, ...)
+        self.count_include_pad = count_include_pad  # padding counted in the divisor
+        self.divisor_override = divisor_override  # a fixed divisor, or None
 
     def forward(self, x):
         xp = self.xp
@@ -166,6 +184,9 @@ class AdaptiveAvgPool(Function):
     matrix A (O, L) whose row i holds 1/(end - start) on the bin:  y = A_h @ x @ A_w.T in 2-D;
     gx = A_h.T @ gy @ A_w.
     """
+
+    def __init__(self, out):
+        self.out = out  # the output's spatial size (O, ...)
 
     def forward(self, x):
         xp = self.xp

@@ -25,21 +25,34 @@ case) and for left padding alike (e.g. a reversed sequence for a bidirectional R
 """
 
 from manabu import backend
-from manabu.autograd import Tensor
+from manabu.tensor import Tensor, unwrap
 
 __all__ = []  # helpers for rnn.py, lstm.py and gru.py; the public ops live there
 
 
-def sigmoid_(xp, a):
-    """a <- sigmoid(a), in place, computed as 0.5 * (1 + tanh(a / 2)).
+def gate_blocks(a, count):
+    """The ``count`` gate blocks of a (..., count*H) array, as views: (i, f, g, o) for an
+    LSTM, (r, z, n) for a GRU."""
+    H = a.shape[-1] // count
+    return tuple(a[..., k * H:(k + 1) * H] for k in range(count))
+
+
+def sigmoid_via_tanh_(xp, a, scale=0.5, shift=0.5):
+    """a <- sigmoid(a), in place, computed as 0.5 * tanh(a / 2) + 0.5.
 
     Identical to 1 / (1 + exp(-a)) in exact arithmetic, but it never overflows (exp(-a)
-    does for a < -88 in float32) and NumPy's vectorised tanh makes it faster.
+    does for a < -88 in float32), NumPy's vectorised tanh makes it faster, and its absolute
+    error is that of tanh, a few ulp of 1.
+
+    The pass is a <- tanh(a * scale) * scale + shift, which with scale = 1, shift = 0 is
+    tanh(a) itself. Per-column ``scale`` and ``shift`` vectors mix the two, so the LSTM
+    activates its gates i, f, o (sigmoid) and g (tanh) with one tanh over its contiguous
+    (N, 4H) matrix: faster than four activations on strided slices.
     """
-    a *= 0.5
+    a *= scale
     xp.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
+    a *= scale
+    a += shift
     return a
 
 
@@ -79,41 +92,20 @@ def recurrent_term_grad(xp, W_hh, gA_t, out):
     return xp.matmul(W_hh.T, gA_t.T, out=out).T.copy()  # (N, H)
 
 
-def input_side_grads(fn, gA, xs, W_ih):
-    """Gradients of the input projection a_t = x_t @ W_ih^T + b_ih, from gA (T, N, G*H), the
-    gate gradients of all steps:  gx = gA @ W_ih,  gW_ih = sum_t gA_t^T x_t, each one GEMM
-    over all steps. Inputs are numbered (x, ..., W_ih at fn.W_ih_index, W_hh, b_ih, b_hh)."""
-    T, N, D = xs.shape
-    gA2 = gA.reshape(T * N, gA.shape[2])  # (T*N, G*H)
-    gx = gW_ih = None
-    if fn.needs_input_grad[0]:
-        gx = batch_first((gA2 @ W_ih).reshape(T, N, D))  # (N, T, D)
-    if fn.needs_input_grad[fn.W_ih_index]:
-        gW_ih = gA2.T @ xs.reshape(T * N, D)  # (G*H, D)
-    return gx, gW_ih
+def sequence_outputs(hs, mask):
+    """The output sequence h_1 .. h_T (of the states h_0 .. h_T, time-major), batch-first
+    (N, T, H), zero at masked steps."""
+    outputs = hs[1:] if mask is None else hs[1:] * mask  # (T, N, H)
+    return batch_first(outputs)
 
 
-def hidden_side_grad(fn, gA, hs):
-    """gW_hh = sum_t gA_t^T h_{t-1} for the recurrent projection h_{t-1} @ W_hh^T. Every
-    term is known once the reverse loop is done, so the sum over t is one GEMM over all
-    steps (much faster than T small ones)."""
-    T, N, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
-    if not fn.needs_input_grad[fn.W_ih_index + 1]:
-        return None
-    gA2 = gA.reshape(T * N, gA.shape[2])  # (T*N, G*H)
-    return gA2.T @ hs[:-1].reshape(T * N, H)  # (G*H, H)
-
-
-def bias_grads(fn, gA_ih, gA_hh):
-    """gb_ih = sum_t gA_ih_t, gb_hh = sum_t gA_hh_t (summed once when they are the same
-    array, as for the LSTM and the RNN, where both biases are added to one pre-activation)."""
-    index = fn.W_ih_index + 2
-    gb_ih = gb_hh = None
-    if fn.needs_input_grad[index]:
-        gb_ih = gA_ih.sum(axis=(0, 1))
-    if fn.needs_input_grad[index + 1]:
-        gb_hh = gA_hh.sum(axis=(0, 1)) if gA_hh is not gA_ih or gb_ih is None else gb_ih.copy()
-    return gb_ih, gb_hh
+def output_grads(gy, mask):
+    """dL/d(outputs) (N, T, H) as a time-major (T, N, H) copy, zero at masked steps (the
+    outputs were mask * h_t)."""
+    gys = time_major(gy)  # (T, N, H)
+    if mask is not None:
+        gys *= mask
+    return gys
 
 
 def split_masked(g, m):
@@ -122,24 +114,62 @@ def split_masked(g, m):
     return g * m, g * (1 - m)
 
 
-def _raw(t):
-    return t.data if isinstance(t, Tensor) else t
+def grads_over_steps(fn, gA_ih, gA_hh, xs, W_ih, hs):
+    """The gradients that are sums over the steps, from the pre-activation gradients of all
+    steps: gA_ih (T, N, G*H) of x_t @ W_ih^T + b_ih and gA_hh of h_{t-1} @ W_hh^T + b_hh
+    (one array for the RNN and the LSTM, which add both terms into one pre-activation):
+
+        gx = gA_ih @ W_ih,  gW_ih = sum_t gA_ih_t^T x_t,  gb_ih = sum_t gA_ih_t
+        gW_hh = sum_t gA_hh_t^T h_{t-1},                 gb_hh = sum_t gA_hh_t
+
+    Every term is known once the reverse loop is done, so each sum over t is one GEMM over
+    all steps (much faster than T small ones). The op's inputs are (x, the states, W_ih at
+    ``fn.W_ih_index``, W_hh, b_ih, b_hh); returns (gx, gW_ih, gW_hh, gb_ih, gb_hh), None for
+    an input that needs no gradient.
+    """
+    T, N, D = xs.shape
+    H = hs.shape[2]
+    needs = fn.needs_input_grad[:1] + fn.needs_input_grad[fn.W_ih_index:]
+    gA_ih2 = gA_ih.reshape(T * N, gA_ih.shape[2])  # (T*N, G*H)
+    gx = gW_ih = gW_hh = gb_ih = gb_hh = None
+    if needs[0]:
+        gx = batch_first((gA_ih2 @ W_ih).reshape(T, N, D))  # (N, T, D)
+    if needs[1]:
+        gW_ih = gA_ih2.T @ xs.reshape(T * N, D)  # (G*H, D)
+    if needs[2]:
+        gA_hh2 = gA_hh.reshape(T * N, gA_hh.shape[2])  # (T*N, G*H)
+        gW_hh = gA_hh2.T @ hs[:-1].reshape(T * N, H)  # (G*H, H)
+    if needs[3]:
+        gb_ih = gA_ih.sum(axis=(0, 1))  # (G*H,)
+    if needs[4]:
+        same = gA_hh is gA_ih and gb_ih is not None  # summed once already
+        gb_hh = gb_ih.copy() if same else gA_hh.sum(axis=(0, 1))  # (G*H,)
+    return gx, gW_ih, gW_hh, gb_ih, gb_hh
 
 
 def _shape(t):
     return tuple(t.shape)
 
 
-def zeros_like_state(x, n, hidden, dtype):
-    """A constant zero state (n, hidden) on x's device: the default h0 / c0."""
-    xp = backend.get_array_module(_raw(x))
-    return Tensor(xp.zeros((n, hidden), dtype=dtype))
+def _zeros(x, shape):
+    """A constant zero Tensor on x's device, of x's dtype: a default state or bias."""
+    xp = backend.get_array_module(unwrap(x))
+    return Tensor(xp.zeros(shape, dtype=x.dtype))
 
 
-def zeros_bias(x, size, dtype):
-    """A constant zero bias, standing in for bias=False."""
-    xp = backend.get_array_module(_raw(x))
-    return Tensor(xp.zeros((size,), dtype=dtype))
+def with_defaults(op, x, states, W_ih, W_hh, b_ih, b_hh, gates, order):
+    """Check the weights and the initial states; returns the states (h0, and c0 for an
+    LSTM) and the biases, each that is None replaced by zeros (bias=False gives zero
+    biases). ``states`` maps names to states: {"h0": h0} or {"h0": h0, "c0": c0}."""
+    H = check_weights(op, x, W_ih, W_hh, b_ih, b_hh, gates, order)
+    N = x.shape[0]
+    filled = []
+    for name, state in states.items():
+        check_state(op, name, state, N, H, x.dtype)
+        filled.append(_zeros(x, (N, H)) if state is None else state)
+    b_ih = _zeros(x, (gates * H,)) if b_ih is None else b_ih
+    b_hh = _zeros(x, (gates * H,)) if b_hh is None else b_hh
+    return (*filled, b_ih, b_hh)
 
 
 def check_weights(op, x, W_ih, W_hh, b_ih, b_hh, gates, order):
@@ -216,8 +246,8 @@ def prepare_mask(op, mask, x):
     """The (N, T) 0/1 mask as a time-major (T, N, 1) array of x's dtype, or None."""
     if mask is None:
         return None
-    xp = backend.get_array_module(_raw(x))
-    m = xp.asarray(_raw(mask))
+    xp = backend.get_array_module(unwrap(x))
+    m = xp.asarray(unwrap(mask))
     N, T = x.shape[0], x.shape[1]
     if _shape(m) != (N, T):
         raise ValueError(
@@ -229,20 +259,24 @@ def prepare_mask(op, mask, x):
     return time_major(m.astype(x.dtype))[:, :, None]  # (T, N, 1)
 
 
-
 class OneStep:
-    """Mixin turning a whole-sequence op (RNN, GRU) into its cell: one step, T = 1, with the
-    same math and so the same backward. Use as ``class RNNCell(OneStep, RNN)``."""
+    """Mixin turning a whole-sequence op (RNN, LSTM, GRU) into its cell: one step, T = 1,
+    with the same math and so the same backward. Use as ``class RNNCell(OneStep, RNN)``.
 
-    def forward(self, x, h, W_ih, W_hh, b_ih, b_hh):
+    The cell returns the op's final states, h' (or (h', c') for an LSTM), and not its output
+    sequence, which for one step is h' again: so the output's gradient is zero, and all of
+    dL/dh' arrives as the gradient of the final state.
+    """
+
+    def forward(self, x, *states_and_weights):
         x_seq = x[:, None, :]  # (N, 1, D)
-        _, h_next = super().forward(x_seq, h, W_ih, W_hh, b_ih, b_hh)
-        return h_next
+        _, *states = super().forward(x_seq, *states_and_weights)
+        return states[0] if len(states) == 1 else tuple(states)
 
-    def backward(self, gh_next, xp):
-        N, H = gh_next.shape
-        gy = xp.zeros((N, 1, H), dtype=gh_next.dtype)  # the step's output is h' itself
-        gx, *rest = super().backward(gy, gh_next, xp=xp)
+    def backward(self, *g_states, xp):
+        N, H = g_states[0].shape
+        gy = xp.zeros((N, 1, H), dtype=g_states[0].dtype)  # (N, 1, H): no output gradient
+        gx, *rest = super().backward(gy, *g_states, xp=xp)
         if gx is not None:
             gx = gx[:, 0, :]  # (N, D)
         return (gx, *rest)

@@ -2,27 +2,30 @@
 
 A reduction's backward spreads the gradient back over the axes it removed. The public
 names follow PyTorch and NumPy (sum, max, min), so inside this file Python's builtins of
-the same names are not used.
+those names are out of reach, and the ops here call each other by class (``Sum.apply``).
+
+Each reduction takes NumPy's ``axis=`` / ``keepdims=`` or PyTorch's ``dim=`` / ``keepdim=``
+(see ``functional.keywords``).
 """
+
+import math
 
 import numpy as np
 
 from manabu.autograd import Function, Tensor
+from manabu.functional.keywords import axis_or_dim, keepdims_or_keepdim
+from manabu.functional.shape import normalize_axis
+from manabu.tensor import unwrap
 
 
-def _normalize_axes(axis, ndim, op="reduce"):
+def _normalize_axes(axis, ndim, op):
     """The reduced axes as a sorted tuple of indices in [0, ndim); None means all."""
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     if ndim == 0 and all(a in (0, -1) for a in axes):
         return ()  # a 0-d tensor has one element: axis 0 (or -1) reduces nothing, as in torch
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(
-                f"{op}: axis {a} is out of range for a {ndim}-D tensor (use -{ndim} .. {ndim - 1})"
-            )
-    normalized = tuple(sorted(int(a) % ndim for a in axes))
+    normalized = tuple(sorted(int(normalize_axis(op, a, ndim)) for a in axes))
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{op}: axis {axis} names an axis twice")
     return normalized
@@ -38,7 +41,7 @@ class Sum(Function):
 
     twice_differentiable = True
 
-    def __init__(self, axis=None, keepdims=False):
+    def __init__(self, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
@@ -58,6 +61,9 @@ class Max(Function):
     ``mode='min'`` gives the minimum with the same rule."""
 
     twice_differentiable = True
+
+    def __init__(self, axis, keepdims, mode):
+        self.axis, self.keepdims, self.mode = axis, keepdims, mode
 
     def forward(self, x):
         self.axes = _normalize_axes(self.axis, x.ndim, self.mode)
@@ -82,6 +88,9 @@ class LogSumExp(Function):
 
     twice_differentiable = True
 
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
     def forward(self, x):
         xp = self.xp
         self.axes = _normalize_axes(self.axis, x.ndim, "logsumexp")
@@ -99,56 +108,77 @@ class LogSumExp(Function):
         return gy.reshape(kept) * xp.exp(x - y.reshape(kept))
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001 - NumPy's and PyTorch's name
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001 - np.sum
+    """Sum over ``axis`` (all axes when None)."""
+    axis = axis_or_dim("sum", axis, dim)
+    keepdims = keepdims_or_keepdim("sum", keepdims, keepdim)
     return Sum.apply(x, axis=axis, keepdims=keepdims)
 
 
-def mean(x, axis=None, keepdims=False):
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Arithmetic mean over ``axis``: sum / count."""
+    axis = axis_or_dim("mean", axis, dim)
+    keepdims = keepdims_or_keepdim("mean", keepdims, keepdim)
     axes = _normalize_axes(axis, x.ndim, "mean")
-    count = 1
-    for a in axes:
-        count *= x.shape[a]
+    count = math.prod(x.shape[a] for a in axes)
     return Sum.apply(x, axis=axes, keepdims=keepdims) / count
 
 
-def max(x, axis=None, keepdims=False):  # noqa: A001
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001 - np.max
+    """The largest value over ``axis``: the values only, as ``torch.amax`` (and NumPy's
+    max); ``torch.max(x, dim)`` returns (values, indices), here ``argmax`` gives those."""
+    axis = axis_or_dim("max", axis, dim)
+    keepdims = keepdims_or_keepdim("max", keepdims, keepdim)
     return Max.apply(x, axis=axis, keepdims=keepdims, mode="max")
 
 
-def min(x, axis=None, keepdims=False):  # noqa: A001
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001 - np.min
+    """The smallest value over ``axis``: the values only, as ``torch.amin``; ``torch.min(x,
+    dim)`` returns (values, indices), here ``argmin`` gives those."""
+    axis = axis_or_dim("min", axis, dim)
+    keepdims = keepdims_or_keepdim("min", keepdims, keepdim)
     return Max.apply(x, axis=axis, keepdims=keepdims, mode="min")
 
 
-def argmax(x, axis=None, keepdims=False):
-    """Index of the maximum (not differentiable)."""
-    data = x.data if isinstance(x, Tensor) else x
-    return Tensor(data.argmax(axis=axis, keepdims=keepdims))
+def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the maximum (not differentiable); over the flattened tensor when axis is
+    None."""
+    axis = axis_or_dim("argmax", axis, dim)
+    keepdims = keepdims_or_keepdim("argmax", keepdims, keepdim)
+    return Tensor(unwrap(x).argmax(axis=axis, keepdims=keepdims))
 
 
-def argmin(x, axis=None, keepdims=False):
-    """Index of the minimum (not differentiable)."""
-    data = x.data if isinstance(x, Tensor) else x
-    return Tensor(data.argmin(axis=axis, keepdims=keepdims))
+def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the minimum (not differentiable); over the flattened tensor when axis is
+    None."""
+    axis = axis_or_dim("argmin", axis, dim)
+    keepdims = keepdims_or_keepdim("argmin", keepdims, keepdim)
+    return Tensor(unwrap(x).argmin(axis=axis, keepdims=keepdims))
 
 
-def var(x, axis=None, keepdims=False, ddof=0):
+def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None):
     """Variance: sum((x - mean(x))**2) / (n - ddof).
 
     ddof=0 (the default, as NumPy) is the population variance; ddof=1 is the unbiased one,
-    PyTorch's default (``correction=1``)."""
+    PyTorch's default (``correction=1``). Passing ``dim=`` does not change the default:
+    ``var(x, dim=1)`` is ``torch.var(x, dim=1, correction=0)``."""
+    axis = axis_or_dim("var", axis, dim)
+    keepdims = keepdims_or_keepdim("var", keepdims, keepdim)
     axes = _normalize_axes(axis, x.ndim, "var")
-    count = 1
-    for a in axes:
-        count *= x.shape[a]
+    count = math.prod(x.shape[a] for a in axes)
     centered = x - mean(x, axis=axes, keepdims=True)
-    return sum(centered * centered, axis=axes, keepdims=keepdims) / (count - ddof)
+    return Sum.apply(centered * centered, axis=axes, keepdims=keepdims) / (count - ddof)
 
 
-def std(x, axis=None, keepdims=False, ddof=0):
-    """Standard deviation: sqrt(var(x))."""
+def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None):
+    """Standard deviation: sqrt(var(x)); ddof as in ``var`` (0 unless given)."""
+    axis = axis_or_dim("std", axis, dim)
+    keepdims = keepdims_or_keepdim("std", keepdims, keepdim)
     return var(x, axis, keepdims, ddof) ** 0.5
 
 
-def logsumexp(x, axis=None, keepdims=False):
+def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """log(sum(exp(x))) over ``axis``, computed without overflow."""
+    axis = axis_or_dim("logsumexp", axis, dim)
+    keepdims = keepdims_or_keepdim("logsumexp", keepdims, keepdim)
     return LogSumExp.apply(x, axis=axis, keepdims=keepdims)

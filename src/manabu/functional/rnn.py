@@ -12,9 +12,9 @@ See recurrent.py for the shared conventions (shapes, masks, BPTT).
 
 from manabu.autograd import Function
 from manabu.functional.recurrent import (
-    OneStep, batch_first, bias_grads, check_sequence, check_state, check_step, check_weights,
-    hidden_side_grad, input_side_grads, prepare_mask, project_inputs, recurrent_term,
-    recurrent_term_grad, split_masked, time_major, zeros_bias, zeros_like_state,
+    OneStep, check_sequence, check_step, grads_over_steps, output_grads, prepare_mask,
+    project_inputs, recurrent_term, recurrent_term_grad, sequence_outputs, split_masked,
+    time_major, with_defaults,
 )
 
 __all__ = ["rnn", "rnn_cell"]
@@ -36,6 +36,10 @@ class RNN(Function):
 
     W_ih_index = 2  # inputs: x, h0, W_ih, W_hh, b_ih, b_hh
 
+    def __init__(self, nonlinearity, mask):
+        self.nonlinearity = nonlinearity  # 'tanh' or 'relu'
+        self.mask = mask  # (T, N, 1) of 0/1, or None: see prepare_mask
+
     def forward(self, x, h0, W_ih, W_hh, b_ih, b_hh):
         xp = self.xp
         N, T, _ = x.shape
@@ -56,15 +60,12 @@ class RNN(Function):
             if keep is not None:  # masked step: the state is carried over unchanged
                 xp.copyto(hs[t + 1], hs[t], where=keep[t])
         self.save_for_backward(xs, W_ih, W_hh, hs)
-        outputs = hs[1:] if self.mask is None else hs[1:] * self.mask  # (T, N, H)
-        return batch_first(outputs), hs[T].copy()
+        return sequence_outputs(hs, self.mask), hs[T].copy()
 
     def backward(self, gy, gh_T, xp):
         xs, W_ih, W_hh, hs = self.saved
         T, N, H = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
-        gys = time_major(gy)  # (T, N, H)
-        if self.mask is not None:
-            gys *= self.mask  # the outputs were mask * h_t
+        gys = output_grads(gy, self.mask)  # (T, N, H)
         # ga_t = gh * (local derivative of the nonlinearity): those for all steps first
         h = hs[1:]  # (T, N, H)
         if self.nonlinearity == "tanh":
@@ -81,9 +82,7 @@ class RNN(Function):
             gh = recurrent_term_grad(xp, W_hh, gA[t], recurrent)  # dL/dh_{t-1} = ga_t @ W_hh
             if self.mask is not None:
                 gh += gh_kept
-        gx, gW_ih = input_side_grads(self, gA, xs, W_ih)
-        gW_hh = hidden_side_grad(self, gA, hs)
-        gb_ih, gb_hh = bias_grads(self, gA, gA)
+        gx, gW_ih, gW_hh, gb_ih, gb_hh = grads_over_steps(self, gA, gA, xs, W_ih, hs)
         return gx, gh, gW_ih, gW_hh, gb_ih, gb_hh
 
 
@@ -96,13 +95,7 @@ def _defaults(op, x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity):
     """Check the arguments and replace an absent state and biases by zero constants."""
     if nonlinearity not in _NONLINEARITIES:
         raise ValueError(f"{op}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-    H = check_weights(op, x, W_ih, W_hh, b_ih, b_hh, 1, "")
-    N = x.shape[0]
-    check_state(op, "h0", h0, N, H, x.dtype)
-    h0 = zeros_like_state(x, N, H, x.dtype) if h0 is None else h0
-    b_ih = zeros_bias(x, H, x.dtype) if b_ih is None else b_ih
-    b_hh = zeros_bias(x, H, x.dtype) if b_hh is None else b_hh
-    return h0, b_ih, b_hh
+    return with_defaults(op, x, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 1, "")
 
 
 def rnn(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh", mask=None):

@@ -1,11 +1,18 @@
 """Shape ops: they move values around without changing them, so each backward moves the
-gradient back to where the value came from (reshape back, transpose back, scatter back)."""
+gradient back to where the value came from (reshape back, transpose back, scatter back).
+
+Ops with an axis take NumPy's ``axis=`` or PyTorch's ``dim=`` (see ``functional.keywords``).
+"""
+
+import itertools
 
 import numpy as np
 
 from manabu import backend
 from manabu.autograd import Function, Tensor
 from manabu.functional.arithmetic import unbroadcast
+from manabu.functional.keywords import axis_or_dim
+from manabu.tensor import unwrap
 
 
 def normalize_axis(op, axis, ndim):
@@ -18,10 +25,23 @@ def normalize_axis(op, axis, ndim):
     return axis % ndim
 
 
+def _along(axis, key):
+    """The index that applies ``key`` (an int or a slice) to ``axis``: x[:, :, key]."""
+    return (slice(None),) * axis + (key,)
+
+
+def _pieces(x, axis, bounds):
+    """x cut along ``axis`` at ``bounds`` (0, b1, ..., size); arrays and Tensors alike."""
+    return tuple(x[_along(axis, slice(a, b))] for a, b in zip(bounds[:-1], bounds[1:]))
+
+
 class Reshape(Function):
     """y = x.reshape(shape);  gx = gy.reshape(x.shape)"""
 
     twice_differentiable = True
+
+    def __init__(self, shape):
+        self.shape = shape
 
     def forward(self, x):
         self.x_shape = x.shape
@@ -41,6 +61,9 @@ class Transpose(Function):
     """y = x.transpose(axes);  gx = gy.transpose(inverse permutation of axes)"""
 
     twice_differentiable = True
+
+    def __init__(self, axes):
+        self.axes = axes  # a permutation, or None: reverse the axes
 
     def forward(self, x):
         axes = self.axes if self.axes is not None else tuple(reversed(range(x.ndim)))
@@ -62,6 +85,9 @@ class BroadcastTo(Function):
 
     twice_differentiable = True
 
+    def __init__(self, shape):
+        self.shape = shape
+
     def forward(self, x):
         self.x_shape = x.shape
         try:
@@ -78,11 +104,9 @@ class BroadcastTo(Function):
 
 def _raw_index(index):
     """Tensors inside an index become their arrays."""
-    if isinstance(index, Tensor):
-        return index.data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
+        return tuple(unwrap(i) for i in index)
+    return unwrap(index)
 
 
 def _is_basic(index):
@@ -117,6 +141,9 @@ class GetItem(Function):
 
     twice_differentiable = True
 
+    def __init__(self, index):
+        self.index = index  # arrays, not Tensors (see _raw_index)
+
     def forward(self, x):
         self.x_shape = x.shape
         return x[self.index]
@@ -130,6 +157,9 @@ class IndexScatter(Function):
 
     twice_differentiable = True
 
+    def __init__(self, index, shape):
+        self.index, self.shape = index, shape
+
     def forward(self, x):
         return scatter_add(x, self.index, self.shape)
 
@@ -142,6 +172,9 @@ class Concatenate(Function):
 
     twice_differentiable = True
 
+    def __init__(self, axis):
+        self.axis = axis  # in [0, x.ndim)
+
     def forward(self, *xs):
         try:
             y = self.xp.concatenate(xs, axis=self.axis)
@@ -151,23 +184,20 @@ class Concatenate(Function):
                 f"concatenate: shapes {shapes} must have the same number of axes and match "
                 f"on every axis but axis {self.axis}"
             ) from None
-        self.sizes = [x.shape[self.axis] for x in xs]
-        self.ndim = y.ndim
+        self.bounds = list(itertools.accumulate([x.shape[self.axis] for x in xs], initial=0))
         return y
 
     def backward(self, gy, xp):
-        axis = self.axis % self.ndim
-        grads, start = [], 0
-        for size in self.sizes:
-            grads.append(gy[(slice(None),) * axis + (slice(start, start + size),)])
-            start += size
-        return tuple(grads)
+        return _pieces(gy, self.axis, self.bounds)
 
 
 class Stack(Function):
     """y = stack(xs, axis);  each gx = gy taken at its position along axis"""
 
     twice_differentiable = True
+
+    def __init__(self, axis):
+        self.axis = axis  # the new axis, in [0, x.ndim]
 
     def forward(self, *xs):
         if len({x.shape for x in xs}) > 1:
@@ -176,19 +206,19 @@ class Stack(Function):
                 f"stack: all tensors need the same shape, got {shapes}; reshape or pad them "
                 "first (or concatenate along an existing axis)"
             )
-        y = self.xp.stack(xs, axis=self.axis)
-        self.ndim = y.ndim
-        return y
+        return self.xp.stack(xs, axis=self.axis)
 
     def backward(self, gy, xp):
-        axis = self.axis % self.ndim
-        return tuple(gy[(slice(None),) * axis + (i,)] for i in range(gy.shape[axis]))
+        return tuple(gy[_along(self.axis, i)] for i in range(gy.shape[self.axis]))
 
 
 class Pad(Function):
     """y = x padded with a constant;  gx = gy with the padding cut off"""
 
     twice_differentiable = True
+
+    def __init__(self, pad_width, value):
+        self.pad_width, self.value = pad_width, value  # ((before, after), ...) per axis
 
     def forward(self, x):
         self.x_shape = x.shape
@@ -216,10 +246,15 @@ def flatten(x, start_dim=0, end_dim=-1):
 
 
 def transpose(x, axes=None):
+    """Permute the axes as NumPy's ``np.transpose(x, axes)``; None reverses them.
+
+    PyTorch's ``torch.transpose(x, dim0, dim1)``, which swaps two axes, is
+    ``swapaxes(x, dim0, dim1)`` here (and ``x.transpose(dim0, dim1)``)."""
     return Transpose.apply(x, axes=tuple(axes) if axes is not None else None)
 
 
 def swapaxes(x, axis1, axis2):
+    """Swap two axes: ``torch.transpose(x, dim0, dim1)``, ``np.swapaxes``."""
     axis1 = normalize_axis("swapaxes", axis1, x.ndim)
     axis2 = normalize_axis("swapaxes", axis2, x.ndim)
     axes = list(range(x.ndim))
@@ -227,7 +262,12 @@ def swapaxes(x, axis1, axis2):
     return transpose(x, axes)
 
 
-def squeeze(x, axis=None):
+def squeeze(x, axis=None, *, dim=None):
+    """Remove axes of size 1: the given ones (an int or a tuple), else all of them.
+
+    Unlike ``torch.squeeze``, which leaves an axis of another size as it is, naming an
+    axis whose size is not 1 raises ValueError (as ``np.squeeze``)."""
+    axis = axis_or_dim("squeeze", axis, dim)
     if axis is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
@@ -245,7 +285,11 @@ def expand_dims(x, axis):
     return reshape(x, tuple(shape))
 
 
-def unsqueeze(x, axis):
+def unsqueeze(x, axis=None, *, dim=None):
+    """A new axis of size 1 at ``axis`` (PyTorch's name for ``expand_dims``)."""
+    axis = axis_or_dim("unsqueeze", axis, dim)
+    if axis is None:
+        raise TypeError("unsqueeze: missing the axis (axis= or dim=)")
     return expand_dims(x, axis)
 
 
@@ -257,16 +301,21 @@ def getitem(x, index):
     return GetItem.apply(x, index=_raw_index(index))
 
 
-def concatenate(xs, axis=0):
+def concatenate(xs, axis=0, *, dim=None):
+    """Join tensors along an existing axis."""
+    axis = axis_or_dim("concatenate", axis, dim, default=0)
     xs = _nonempty("concatenate", xs)
     return Concatenate.apply(*xs, axis=normalize_axis("concatenate", axis, xs[0].ndim))
 
 
-def cat(xs, axis=0):
-    return concatenate(xs, axis)
+def cat(xs, axis=0, *, dim=None):
+    """PyTorch's name for ``concatenate``."""
+    return concatenate(xs, axis, dim=dim)
 
 
-def stack(xs, axis=0):
+def stack(xs, axis=0, *, dim=None):
+    """Join tensors of one shape along a new axis."""
+    axis = axis_or_dim("stack", axis, dim, default=0)
     xs = _nonempty("stack", xs)
     return Stack.apply(*xs, axis=normalize_axis("stack", axis, xs[0].ndim + 1))
 
@@ -284,8 +333,13 @@ def _nonempty(op, xs):
     return xs
 
 
-def split(x, indices_or_sections, axis=0):
-    """Split along ``axis`` into equal sections (an int) or at the given indices."""
+def split(x, indices_or_sections, axis=0, *, dim=None):
+    """Split along ``axis`` into equal sections (an int) or at the given indices.
+
+    The second argument means what it means in ``np.split`` and ``torch.tensor_split``,
+    not in ``torch.split`` (where an int is the size of each piece and a list holds the
+    sizes): ``split(x, 2, dim=1)`` gives two halves."""
+    axis = axis_or_dim("split", axis, dim, default=0)
     axis = normalize_axis("split", axis, x.ndim)
     size = x.shape[axis]
     if isinstance(indices_or_sections, int):
@@ -296,8 +350,7 @@ def split(x, indices_or_sections, axis=0):
         bounds = list(range(0, size + 1, step))
     else:
         bounds = [0] + list(indices_or_sections) + [size]
-    return tuple(getitem(x, (slice(None),) * axis + (slice(a, b),))
-                 for a, b in zip(bounds[:-1], bounds[1:]))
+    return _pieces(x if isinstance(x, Tensor) else Tensor(x), axis, bounds)
 
 
 def pad(x, pad_width, value=0.0):

@@ -4,8 +4,8 @@ A twice-differentiable op writes its backward once, with ``xp.exp``, ``xp.where`
 first-order backward ``xp`` is the array module (NumPy or CuPy) and the formula computes
 arrays. Under ``create_graph=True`` it is ``tensor_math`` below and the same formula calls
 manabu's differentiable ops on Tensors, recording the graph of the gradient itself (see the
-reading guide of ``manabu.autograd``). Only the names that backward formulas use are here;
-each is the functional op of the same name.
+reading guide of ``manabu.autograd``). Each name is NumPy's, mapped to the functional op of
+the same meaning (``power`` is ``F.pow``); a formula that needs another name adds it here.
 """
 
 from manabu.functional import arithmetic, elementwise, reduce, shape

@@ -14,9 +14,9 @@ backward is two formulas:
     gW_out  = scatter-add of gy[n, k] * h[n] into the rows idx[n, k] (repeats accumulate)
 """
 
-from manabu import backend
 from manabu.autograd import Function, Tensor
-from manabu.functional.embedding import scatter_rows
+from manabu.functional.embedding import first_out_of_range, integer_index, scatter_rows
+from manabu.tensor import unwrap
 
 __all__ = ["embedding_dot"]
 
@@ -26,6 +26,9 @@ class EmbeddingDot(Function):
     gW_out = scatter-add of gy[..., None] * h into rows idx.
 
     h (N, D), W_out (V, D), idx (N,) or (N, K) in the attribute ``index``."""
+
+    def __init__(self, index):
+        self.index = index  # integer word ids (N,) or (N, K)
 
     def forward(self, h, w_out):
         rows = w_out[self.index]  # (N, D) or (N, K, D)
@@ -54,18 +57,6 @@ class EmbeddingDot(Function):
         return gh, gw
 
 
-def _index_of(idx, like):
-    """The index as an integer array on the same device as ``like``."""
-    xp = backend.get_array_module(like.data if isinstance(like, Tensor) else like)
-    idx = xp.asarray(idx.data if isinstance(idx, Tensor) else idx)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(
-            f"embedding_dot: idx must hold integer word ids, got dtype {idx.dtype}; "
-            "convert it, e.g. idx.astype(np.int64)"
-        )
-    return idx
-
-
 def embedding_dot(h, w_out, idx):
     """Scores of word ids ``idx`` against hidden vectors ``h``: sum(h * W_out[idx], -1).
 
@@ -78,7 +69,7 @@ def embedding_dot(h, w_out, idx):
         h = Tensor(h)
     if not isinstance(w_out, Tensor):
         w_out = Tensor(w_out)
-    index = _index_of(idx, w_out)
+    index = integer_index(idx, w_out, "embedding_dot", "idx must hold integer word ids")
     if h.ndim != 2 or w_out.ndim != 2 or h.shape[1] != w_out.shape[1]:
         raise ValueError(
             f"embedding_dot: h must be (N, D) and W_out (V, D) with the same D, got h "
@@ -90,8 +81,8 @@ def embedding_dot(h, w_out, idx):
             f"h), got idx of shape {index.shape}"
         )
     vocab_size = w_out.shape[0]
-    if index.size and (int(index.min()) < 0 or int(index.max()) >= vocab_size):
-        bad = int(index.min()) if int(index.min()) < 0 else int(index.max())
+    bad = first_out_of_range(index, vocab_size)
+    if bad is not None:
         raise IndexError(
             f"embedding_dot: word id {bad} is out of range for W_out with {vocab_size} rows "
             f"(valid: 0 to {vocab_size - 1}); is vocab_size large enough?"
