@@ -6,19 +6,21 @@ MultiheadAttention follows torch.nn.MultiheadAttention: the same parameter names
 (``in_proj_weight`` (3E, E) packs W_q, W_k, W_v; ``out_proj`` is a Linear), the same masks
 with PyTorch's meaning for this layer (a boolean ``attn_mask`` or ``key_padding_mask`` is
 True where a query may NOT attend; a float mask is added to the scores), and the same
-outputs. ``nn.copy_from_torch`` / ``nn.copy_to_torch`` (nn/interop.py) move weights between the two libraries by
-name, for this layer and for the Transformer layers built on it.
+outputs. ``nn.copy_from_torch`` / ``nn.copy_to_torch`` (nn/interop.py) move weights between
+the two libraries by name, for this layer and for the Transformer layers built on it.
 
 The Seq2Seq layers take the functional convention instead: a boolean mask is True where the
 query MAY attend (PyTorch's scaled_dot_product_attention convention).
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from manabu import backend
-from manabu.autograd import Tensor
 from manabu.functional.attention import (
     additive_attention, merge_heads, scaled_dot_product_attention, split_heads,
 )
@@ -28,6 +30,12 @@ from manabu.nn import init as nn_init
 from manabu.nn.linear import Linear
 from manabu.nn.module import Module
 from manabu.nn.parameter import Parameter
+from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
+
+    from manabu.autograd import Tensor
 
 __all__ = [
     "AdditiveAttention", "DotProductAttention", "MultiheadAttention",
@@ -41,7 +49,7 @@ def _dtype(dtype):
 def _torch_style_additive(mask, dtype, xp):
     """PyTorch MultiheadAttention's masks as numbers to add: a boolean True (do not attend)
     becomes -inf, False 0; a float mask is added as it is."""
-    mask = xp.asarray(mask.data if isinstance(mask, Tensor) else mask)
+    mask = xp.asarray(unwrap(mask))
     if mask.dtype == bool:
         return xp.where(mask, -np.inf, 0).astype(dtype)
     if mask.dtype.kind != "f":
@@ -69,10 +77,39 @@ class MultiheadAttention(Module):
 
     Differences from PyTorch: a query with every key masked gets zero attention (its output
     is ``out_proj.bias``) instead of NaN; the weights returned are those before dropout.
+
+    Args:
+        embed_dim: E, the features of query, key and value (and of the output).
+        num_heads: H, the number of heads; it must divide E (each head gets E / H).
+        dropout: the dropout probability on the attention weights, in training mode.
+            Default: 0.0
+        bias: if False, the projections (in_proj and out_proj) have no bias. Default: True
+        batch_first: if True, inputs and output are (N, T, E); if False (PyTorch's
+            default), (T, N, E). Default: True
+        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+
+    PyTorch's ``add_bias_kv``, ``add_zero_attn``, ``kdim`` and ``vdim`` are not offered.
+
+    Shape:
+        - query: (N, T_q, E), or (T_q, E) unbatched.
+        - key, value: (N, T_k, E), or (T_k, E).
+        - key_padding_mask: (N, T_k); attn_mask: (T_q, T_k) or (N * H, T_q, T_k).
+        - Output: (output, weights): output (N, T_q, E) (or (T_q, E)); weights
+          (N, T_q, T_k), or (N, H, T_q, T_k) with average_attn_weights=False, or None
+          with need_weights=False.
+
+    Example:
+        >>> mha = nn.MultiheadAttention(16, num_heads=4)
+        >>> x = manabu.tensor(np.ones((2, 5, 16), np.float32))
+        >>> out, weights = mha(x, x, x, is_causal=True)  # self-attention, causal mask
+        >>> out.shape, weights.shape
+        ((2, 5, 16), (2, 5, 5))
+        >>> weights.numpy()[0, 1].round(3)  # query 1 sees keys 0 and 1 (equal scores)
+        array([0.5, 0.5, 0. , 0. , 0. ], dtype=float32)
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, batch_first=True,
-                 dtype=None):
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0,
+                 bias: bool = True, batch_first: bool = True, dtype: DTypeLike = None) -> None:
         super().__init__()
         if not isinstance(num_heads, (int, np.integer)) or num_heads <= 0:
             raise ValueError(f"MultiheadAttention: num_heads must be a positive integer, "
@@ -98,7 +135,7 @@ class MultiheadAttention(Module):
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, init="torch", dtype=dtype)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """PyTorch's initialisation: Xavier-uniform in_proj_weight, zero biases."""
         nn_init.xavier_uniform_(self.in_proj_weight)
         self.out_proj.reset_parameters()
@@ -106,8 +143,10 @@ class MultiheadAttention(Module):
             nn_init.zeros_(self.in_proj_bias)
             nn_init.zeros_(self.out_proj.bias)
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True,
-                attn_mask=None, average_attn_weights=True, is_causal=False):
+    def forward(self, query: Tensor, key: Tensor, value: Tensor,
+                key_padding_mask: Tensor | ArrayLike | None = None, need_weights: bool = True,
+                attn_mask: Tensor | ArrayLike | None = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
         shared_kv = key is value
         self_attention = shared_kv and query is key
         unbatched = query.ndim == 2
@@ -203,7 +242,7 @@ class MultiheadAttention(Module):
     def _describe(self):
         return f"MultiheadAttention({self.embed_dim}, num_heads={self.num_heads})"
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
                 f"dropout={self.dropout}, bias={self.in_proj_bias is not None}, "
                 f"batch_first={self.batch_first}")
@@ -231,16 +270,37 @@ class DotProductAttention(Module):
     or (N, T_q, d), keys (N, T_k, d), values (N, T_k, d_v) (default: the keys); ``mask``
     True where the query may attend (e.g. not at padding). Returns (context, weights):
     (N, d_v) and (N, T_k) for one step, (N, T_q, d_v) and (N, T_q, T_k) otherwise.
+
+    Args:
+        scaled: if True, divide the scores by sqrt(d) (the Transformer's scaled
+            dot-product attention). Default: False
+        dropout: the dropout probability on the weights, in training mode. Default: 0.0
+
+    Shape:
+        - query: (N, d) for one decoder step, or (N, T_q, d).
+        - keys: (N, T_k, d) (the encoder's hidden states); values: (N, T_k, d_v).
+        - mask: (N, T_k), or (N, T_q, T_k); True (or 1) where the query may attend.
+        - Output: (context, weights): (N, d_v) and (N, T_k) for one step, (N, T_q, d_v)
+          and (N, T_q, T_k) otherwise.
+
+    Example:
+        >>> attention = nn.DotProductAttention()
+        >>> hs = manabu.tensor(np.ones((2, 6, 4), np.float32))  # encoder states (N, T, d)
+        >>> mask = np.array([[1, 1, 1, 1, 0, 0]] * 2, dtype=bool)  # 2 padded steps
+        >>> context, weights = attention(manabu.tensor(np.ones((2, 4), np.float32)), hs, mask=mask)
+        >>> context.shape, weights.numpy()[0].round(3)
+        ((2, 4), array([0.25, 0.25, 0.25, 0.25, 0.  , 0.  ], dtype=float32))
     """
 
-    def __init__(self, scaled=False, dropout=0.0):
+    def __init__(self, scaled: bool = False, dropout: float = 0.0) -> None:
         super().__init__()
         if not 0 <= dropout < 1:
             raise ValueError(f"DotProductAttention: dropout must be in [0, 1), got {dropout}")
         self.scaled = scaled
         self.dropout = dropout
 
-    def forward(self, query, keys, values=None, mask=None):
+    def forward(self, query: Tensor, keys: Tensor, values: Tensor | None = None,
+                mask: Tensor | ArrayLike | None = None) -> tuple[Tensor, Tensor]:
         values = keys if values is None else values
         query, one_step = _one_step(query, keys, "DotProductAttention")
         if one_step and mask is not None and mask.ndim == 2:
@@ -254,7 +314,7 @@ class DotProductAttention(Module):
             return squeeze(context, -2), squeeze(weights, -2)  # (N, d_v), (N, T_k)
         return context, weights
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"scaled={self.scaled}, dropout={self.dropout}"
 
 
@@ -267,10 +327,30 @@ class AdditiveAttention(Module):
     ``W_q`` (hidden_dim, query_dim), ``W_k`` (hidden_dim, key_dim) and ``v`` (hidden_dim,)
     are learned. ``forward(query, keys, values=None, mask=None)`` takes the shapes of
     DotProductAttention (query (N, query_dim) for one step, or (N, T_q, query_dim); keys
-    (N, T_k, key_dim)) and returns (context, weights) the same way.
+    (N, T_k, key_dim)) and returns (context, weights) the same way. Not in PyTorch.
+
+    Args:
+        query_dim: the features of the query (the decoder's hidden state).
+        key_dim: the features of the keys (the encoder's hidden states).
+        hidden_dim: the size of the tanh layer that scores each (query, key) pair.
+        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+
+    Shape:
+        - query: (N, query_dim) for one decoder step, or (N, T_q, query_dim).
+        - keys: (N, T_k, key_dim); values: (N, T_k, d_v), the keys by default.
+        - mask: (N, T_k), or (N, T_q, T_k); True (or 1) where the query may attend.
+        - Output: (context, weights) as in DotProductAttention.
+
+    Example:
+        >>> attention = nn.AdditiveAttention(query_dim=8, key_dim=6, hidden_dim=10)
+        >>> hs = manabu.tensor(np.ones((2, 7, 6), np.float32))  # encoder states
+        >>> context, weights = attention(manabu.tensor(np.ones((2, 8), np.float32)), hs)
+        >>> context.shape, weights.shape
+        ((2, 6), (2, 7))
     """
 
-    def __init__(self, query_dim, key_dim, hidden_dim, dtype=None):
+    def __init__(self, query_dim: int, key_dim: int, hidden_dim: int,
+                 dtype: DTypeLike = None) -> None:
         super().__init__()
         for name, value in (("query_dim", query_dim), ("key_dim", key_dim),
                             ("hidden_dim", hidden_dim)):
@@ -284,7 +364,7 @@ class AdditiveAttention(Module):
         self.v = Parameter(np.empty(hidden_dim, dtype=dtype))
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Xavier-uniform W_q and W_k (tanh follows them), v ~ U(-1/sqrt(H), 1/sqrt(H))."""
         gain = nn_init.calculate_gain("tanh")
         nn_init.xavier_uniform_(self.W_q, gain=gain)
@@ -292,7 +372,8 @@ class AdditiveAttention(Module):
         bound = 1 / math.sqrt(self.hidden_dim)
         nn_init.uniform_(self.v, -bound, bound)
 
-    def forward(self, query, keys, values=None, mask=None):
+    def forward(self, query: Tensor, keys: Tensor, values: Tensor | None = None,
+                mask: Tensor | ArrayLike | None = None) -> tuple[Tensor, Tensor]:
         values = keys if values is None else values
         query, one_step = _one_step(query, keys, "AdditiveAttention")
         if one_step and mask is not None and mask.ndim == 2:
@@ -303,6 +384,6 @@ class AdditiveAttention(Module):
             return squeeze(context, -2), squeeze(weights, -2)  # (N, d_v), (N, T_k)
         return context, weights
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"query_dim={self.query_dim}, key_dim={self.key_dim}, "
                 f"hidden_dim={self.hidden_dim}")

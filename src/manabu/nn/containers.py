@@ -1,10 +1,16 @@
 """Containers: Sequential (layers applied in order), ModuleList and ModuleDict (registered
 collections of modules, for models that decide in forward how to use them)."""
 
+from __future__ import annotations
+
 import operator
 from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
 
 from manabu.nn.module import Module
+
+if TYPE_CHECKING:
+    from collections.abc import ItemsView, Iterable, KeysView, Mapping, ValuesView
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict"]
 
@@ -21,7 +27,7 @@ def _checked(module, container):
 class _IndexedModules(Module):
     """Shared by Sequential and ModuleList: children named "0", "1", ... in order."""
 
-    def __init__(self, modules=()):
+    def __init__(self, modules: Iterable[Module] = ()) -> None:
         super().__init__()
         for module in modules:
             self.append(module)
@@ -61,17 +67,19 @@ class _IndexedModules(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
-    def append(self, module):
+    def append(self, module: Module) -> _IndexedModules:
         """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self._modules)), _checked(module, type(self).__name__))
         return self
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> _IndexedModules:
+        """Add each of ``modules`` at the end; returns self."""
         for module in modules:
             self.append(module)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> None:
+        """Put ``module`` before position ``index`` (as list.insert) and renumber."""
         modules = list(self._modules.values())
         modules.insert(index, _checked(module, type(self).__name__))
         self._renumber(modules)
@@ -82,9 +90,26 @@ class Sequential(_IndexedModules):
 
     Children are named "0", "1", ... or, from an OrderedDict, by its keys. Supports
     indexing (``model[0]``, ``model[-1]``, slices), ``len``, iteration and ``append``.
+    ``forward(x)`` feeds x to the first module and each output to the next one.
+
+    Args:
+        *modules: the modules in order; or a single OrderedDict (name -> module), which
+            names the children by its keys; or a single list of modules (an addition to
+            PyTorch, which wants them unpacked).
+
+    Shape:
+        - Input: whatever the first module takes.
+        - Output: whatever the last module returns.
+
+    Example:
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> model(manabu.tensor(np.ones((5, 4), np.float32))).shape
+        (5, 2)
+        >>> len(model), type(model[1]).__name__, len(model[:2])
+        (3, 'ReLU', 2)
     """
 
-    def __init__(self, *modules):
+    def __init__(self, *modules: Module | OrderedDict[str, Module] | list[Module]) -> None:
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):
             super().__init__()
             for name, module in modules[0].items():
@@ -100,7 +125,7 @@ class Sequential(_IndexedModules):
             return Sequential(OrderedDict(items))
         return super().__getitem__(index)
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         for module in self._modules.values():
             x = module(x)
         return x
@@ -108,12 +133,27 @@ class Sequential(_IndexedModules):
 
 class ModuleList(_IndexedModules):
     """A list of modules whose parameters are registered (a plain Python list would hide
-    them from ``parameters()``). It has no forward: iterate over it in your own forward."""
+    them from ``parameters()``). It has no forward: iterate over it in your own forward.
 
-    def __init__(self, modules=None):
+    Supports indexing (a slice gives a new ModuleList), ``len``, iteration, ``append``,
+    ``extend``, ``insert`` and ``del``; children are named "0", "1", ... in order.
+
+    Args:
+        modules: an iterable of modules to start with. Default: None (empty)
+
+    Example:
+        >>> layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)])
+        >>> x = manabu.tensor(np.ones((2, 4), np.float32))
+        >>> for layer in layers:
+        ...     x = layer(x).relu()
+        >>> x.shape, len(list(layers.parameters()))
+        ((2, 4), 6)
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__(modules or ())
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
             "ModuleList has no forward(): iterate over it in your model's forward, "
             "or use nn.Sequential to apply the modules in order"
@@ -121,9 +161,26 @@ class ModuleList(_IndexedModules):
 
 
 class ModuleDict(Module):
-    """A dict of modules whose parameters are registered; keys are the child names."""
+    """A dict of modules whose parameters are registered; keys are the child names.
 
-    def __init__(self, modules=None):
+    Keeps insertion order; supports ``d[key]``, ``d[key] = module``, ``del``, ``in``,
+    ``len``, iteration over the keys, ``keys()``, ``values()``, ``items()``, ``pop`` and
+    ``update``. It has no forward: pick modules by key in your own forward.
+
+    Args:
+        modules: a dict (or any mapping) name -> module, or an iterable of (name, module)
+            pairs, to start with. Default: None (empty)
+
+    Example:
+        >>> heads = nn.ModuleDict({"digit": nn.Linear(8, 10), "parity": nn.Linear(8, 2)})
+        >>> x = manabu.tensor(np.ones((3, 8), np.float32))
+        >>> heads["parity"](x).shape, list(heads)
+        ((3, 2), ['digit', 'parity'])
+    """
+
+    def __init__(
+            self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None,
+    ) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
@@ -148,27 +205,28 @@ class ModuleDict(Module):
     def __iter__(self):
         return iter(self._modules)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._modules.keys()
 
-    def values(self):
+    def values(self) -> ValuesView[Module]:
         return self._modules.values()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Module]:
         return self._modules.items()
 
-    def pop(self, key):
+    def pop(self, key: str) -> Module:
+        """Remove the module called ``key`` and return it."""
         module = self[key]
         del self._modules[key]
         return module
 
-    def update(self, modules):
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         """Add the (name, module) pairs of a dict or an iterable of pairs."""
         pairs = modules.items() if hasattr(modules, "items") else modules
         for key, module in pairs:
             self[key] = module
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
             "ModuleDict has no forward(): pick modules by key in your model's forward"
         )

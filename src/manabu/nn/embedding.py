@@ -1,13 +1,22 @@
 """Embedding (単語埋め込み): a learnable vector for each token id."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from manabu import backend
-from manabu.autograd import Tensor
 from manabu.functional.embedding import embedding
 from manabu.nn import init as nn_init
 from manabu.nn.module import Module
 from manabu.nn.parameter import Parameter
+from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
+
+    from manabu.autograd import Tensor
 
 __all__ = ["Embedding"]
 
@@ -20,10 +29,34 @@ class Embedding(Module):
     seen 5 times in the batch gets 5 contributions). ``weight`` (num_embeddings,
     embedding_dim) starts as N(0, 1) like PyTorch's; the row ``padding_idx`` (e.g. the <pad>
     token) starts at zero and is never updated.
+
+    Args:
+        num_embeddings: the number of rows, i.e. the vocabulary size.
+        embedding_dim: the length of each vector.
+        padding_idx: the row of the padding token (negative counts from the end): it
+            starts at zero and gets no gradient, so training never changes it.
+            Default: None
+        dtype: the weight's dtype; None means the default dtype (float32). Default: None
+        _weight: an array to use as the table instead of drawing one (what
+            ``from_pretrained`` passes). Default: None
+
+    PyTorch's ``max_norm``, ``norm_type``, ``scale_grad_by_freq`` and ``sparse`` are not
+    offered.
+
+    Shape:
+        - Input: (*), integer ids in [0, num_embeddings), any shape (a Tensor or an array).
+        - Output: (*, H) where H = embedding_dim.
+
+    Example:
+        >>> embed = nn.Embedding(10, 3, padding_idx=0)
+        >>> ids = np.array([[1, 2, 0], [4, 0, 0]])  # two sentences, padded with 0
+        >>> out = embed(ids)
+        >>> out.shape, out.numpy()[1, 1].tolist()  # the padding row is zeros
+        ((2, 3, 3), [0.0, 0.0, 0.0])
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None,
-                 _weight=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 dtype: DTypeLike = None, _weight: ArrayLike | None = None) -> None:
         super().__init__()
         for name, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(value, (int, np.integer)) or value <= 0:
@@ -47,10 +80,18 @@ class Embedding(Module):
             self.weight = Parameter(_weight)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+    def from_pretrained(cls, embeddings: Tensor | ArrayLike, freeze: bool = True,
+                        padding_idx: int | None = None) -> Embedding:
         """An Embedding holding a copy of ``embeddings`` (num_embeddings, dim), e.g.
-        word2vec vectors; ``freeze=True`` keeps them fixed during training."""
-        data = embeddings.data if isinstance(embeddings, Tensor) else embeddings
+        word2vec vectors; ``freeze=True`` keeps them fixed during training.
+
+        Example:
+            >>> table = np.arange(6, dtype=np.float32).reshape(3, 2)
+            >>> embed = nn.Embedding.from_pretrained(table)
+            >>> embed(np.array([2, 0])).tolist(), embed.weight.requires_grad
+            ([[4.0, 5.0], [0.0, 1.0]], False)
+        """
+        data = unwrap(embeddings)
         data = data.copy() if backend.is_array(data) else backend.as_array(data)
         if data.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: expected a 2-D table, got {data.shape}")
@@ -58,12 +99,13 @@ class Embedding(Module):
         layer.weight.requires_grad_(not freeze)
         return layer
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
+        """Draw the table again from N(0, 1); the padding row back to zero."""
         nn_init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
 
-    def forward(self, ids):
+    def forward(self, ids: Tensor | ArrayLike) -> Tensor:
         try:
             return embedding(ids, self.weight, self.padding_idx)
         except (IndexError, TypeError) as error:
@@ -72,6 +114,6 @@ class Embedding(Module):
     def _describe(self):
         return f"Embedding({self.num_embeddings}, {self.embedding_dim})"
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         extra = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         return f"{self.num_embeddings}, {self.embedding_dim}{extra}"

@@ -6,9 +6,18 @@ transposes and no reordering. torch is imported only inside ``copy_to_torch``: i
 manabu never loads it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from manabu import backend
+
+if TYPE_CHECKING:
+    import torch
+
+    from manabu.nn.module import Module
 
 __all__ = ["copy_from_torch", "copy_to_torch"]
 
@@ -21,10 +30,26 @@ def _context(error, source, target):
     )
 
 
-def copy_from_torch(module, torch_module, strict=True):
+def copy_from_torch(module: Module, torch_module: torch.nn.Module,
+                    strict: bool = True) -> Module:
     """Load every parameter and buffer of ``torch_module`` into the manabu ``module``,
     matched by state_dict key (values are cast to the manabu tensors' dtypes); returns
-    ``module``. The same as ``module.load_state_dict(torch_module.state_dict())``."""
+    ``module``. The same as ``module.load_state_dict(torch_module.state_dict())``.
+
+    Args:
+        module: the manabu module to write into, in place (its Parameter objects stay, so
+            an optimizer built on it keeps working).
+        torch_module: the PyTorch module to read from, with the same structure.
+        strict: if True, the two state_dicts must have the same keys; shapes must match
+            always. Default: True
+
+    Example:
+        >>> import torch
+        >>> theirs = torch.nn.Linear(3, 2)
+        >>> ours = nn.copy_from_torch(nn.Linear(3, 2), theirs)
+        >>> bool(np.array_equal(ours.weight.numpy(), theirs.weight.detach().numpy()))
+        True
+    """
     try:
         module.load_state_dict(torch_module.state_dict(), strict=strict)
     except RuntimeError as error:
@@ -32,9 +57,26 @@ def copy_from_torch(module, torch_module, strict=True):
     return module
 
 
-def copy_to_torch(module, torch_module, strict=True):
+def copy_to_torch(module: Module, torch_module: torch.nn.Module,
+                  strict: bool = True) -> torch.nn.Module:
     """Load every parameter and buffer of the manabu ``module`` into ``torch_module``,
-    matched by state_dict key (PyTorch casts to its own dtypes); returns ``torch_module``."""
+    matched by state_dict key (PyTorch casts to its own dtypes); returns ``torch_module``.
+
+    Args:
+        module: the manabu module to read from.
+        torch_module: the PyTorch module to write into, in place, with the same structure.
+        strict: if True, the two state_dicts must have the same keys. Default: True
+
+    Example:
+        >>> import torch
+        >>> ours = nn.LSTM(4, 8)
+        >>> theirs = nn.copy_to_torch(ours, torch.nn.LSTM(4, 8, batch_first=True))
+        >>> x = np.ones((2, 5, 4), np.float32)
+        >>> out, _ = theirs(torch.from_numpy(x))
+        >>> bool(np.allclose(ours(manabu.tensor(x))[0].numpy(), out.detach().numpy(),
+        ...                  atol=1e-6))
+        True
+    """
     import torch  # only when asked: importing manabu never loads torch
 
     state = {

@@ -1,6 +1,9 @@
 """Linear: the fully connected (全結合) layer, the notes' Affine layer."""
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,10 +13,14 @@ from manabu.nn import init as nn_init
 from manabu.nn.module import Module
 from manabu.nn.parameter import Parameter
 
-__all__ = ["Linear"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
-_INITS = ("kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform",
-          "orthogonal", "torch")
+    from numpy.typing import DTypeLike
+
+    from manabu.autograd import Tensor
+
+__all__ = ["Linear"]
 
 
 class Linear(Module):
@@ -30,16 +37,42 @@ class Linear(Module):
     gain (``nn.init.calculate_gain``) and defaults to 'relu' for He, 'linear' (gain 1)
     otherwise. ``init='torch'`` reproduces PyTorch's default, U(-1/sqrt(in), 1/sqrt(in)) for
     both weight and bias. ``init`` may also be a function called as ``init(weight)``.
+
+    Args:
+        in_features: the size of each input vector (the input's last axis).
+        out_features: the size of each output vector.
+        bias: if False, the layer has no additive bias (``bias`` is None). Default: True
+        init: how ``weight`` is drawn: 'kaiming_normal', 'kaiming_uniform',
+            'xavier_normal', 'xavier_uniform', 'orthogonal', 'torch' (PyTorch's default),
+            or a function ``init(weight)``; the bias starts at zero except with 'torch'.
+            Not in PyTorch. Default: 'kaiming_normal'
+        nonlinearity: the activation that follows, for the gain of the init
+            (``nn.init.calculate_gain``); None means 'relu' for He, 'linear' otherwise.
+            Not in PyTorch. Default: None
+        dtype: the parameters' dtype; None means the default dtype (float32).
+            Default: None
+
+    Shape:
+        - Input: (*, H_in) where * is any number of leading axes (none included) and
+          H_in = in_features.
+        - Output: (*, H_out): the leading axes of the input, H_out = out_features.
+
+    Example:
+        >>> layer = nn.Linear(20, 30)
+        >>> layer(manabu.tensor(np.ones((128, 20), np.float32))).shape
+        (128, 30)
+        >>> layer.weight.shape, layer.bias.shape
+        ((30, 20), (30,))
     """
 
-    def __init__(self, in_features, out_features, bias=True, init="kaiming_normal",
-                 nonlinearity=None, dtype=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 init: str | Callable[[Tensor], object] = "kaiming_normal",
+                 nonlinearity: str | None = None, dtype: DTypeLike = None) -> None:
         super().__init__()
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(value, (int, np.integer)) or value <= 0:
                 raise ValueError(f"Linear: {name} must be a positive integer, got {value!r}")
-        if not callable(init) and init not in _INITS:
-            raise ValueError(f"Linear: unknown init {init!r}; use one of {list(_INITS)}")
+        nn_init.check_layer_init("Linear", init)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.init = init
@@ -52,29 +85,16 @@ class Linear(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Draw the weight again (with ``init``) and reset the bias."""
-        method = self.init
-        if callable(method):
-            method(self.weight)
-        elif method == "torch":
+        if self.init == "torch":
             bound = 1 / math.sqrt(self.in_features)
             nn_init.uniform_(self.weight, -bound, bound)
-        elif method.startswith("kaiming"):
-            fill = getattr(nn_init, method + "_")  # kaiming_normal_ or kaiming_uniform_
-            fill(self.weight, nonlinearity=self.nonlinearity or "relu")
         else:
-            gain = nn_init.calculate_gain(self.nonlinearity or "linear")
-            getattr(nn_init, method + "_")(self.weight, gain=gain)
-        if self.bias is None:
-            return
-        if method == "torch":
-            bound = 1 / math.sqrt(self.in_features)
-            nn_init.uniform_(self.bias, -bound, bound)
-        else:
-            nn_init.zeros_(self.bias)
+            nn_init.layer_weight_(self.weight, self.init, self.nonlinearity)
+        nn_init.layer_bias_(self.bias, self.init, self.in_features)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         check_input_type(self._describe(), x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
@@ -88,6 +108,6 @@ class Linear(Module):
     def _describe(self):
         return f"Linear({self.in_features}, {self.out_features})"
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")

@@ -16,13 +16,21 @@ Buffers (``register_buffer``) are state that is saved but not learned, such as b
 norm's running statistics. ``state_dict()`` maps dotted names ("fc1.weight") to NumPy arrays.
 """
 
+from __future__ import annotations
+
 from collections import OrderedDict, namedtuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from manabu import backend
 from manabu.autograd import Tensor
 from manabu.nn.parameter import Parameter
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+    from numpy.typing import DTypeLike
 
 __all__ = ["Module", "LoadResult"]
 
@@ -39,15 +47,35 @@ class _HookHandle:
         self.id = _HookHandle._next_id
         _HookHandle._next_id += 1
 
-    def remove(self):
+    def remove(self) -> None:
         self._hooks.pop(self.id, None)
 
 
 class Module:
     """Base class of layers and models: subclasses set attributes in ``__init__`` (after
-    ``super().__init__()``) and compute in ``forward``; call the module, not forward."""
+    ``super().__init__()``) and compute in ``forward``; call the module, not forward.
 
-    def __init__(self):
+    Assigning a Parameter or a Module as an attribute registers it, so ``parameters()``,
+    ``state_dict()``, ``to()`` and ``train()``/``eval()`` reach every layer of the tree.
+    ``training`` (True after construction) says which mode the module is in. Calling the
+    module runs its forward pre-hooks, ``forward`` and its forward hooks.
+
+    Example:
+        >>> class TwoLayerNet(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc1 = nn.Linear(4, 8)
+        ...         self.fc2 = nn.Linear(8, 2)
+        ...     def forward(self, x):
+        ...         return self.fc2(self.fc1(x).relu())
+        >>> model = TwoLayerNet()
+        >>> [name for name, _ in model.named_parameters()]
+        ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+        >>> model(manabu.tensor(np.ones((3, 4), np.float32))).shape
+        (3, 2)
+    """
+
+    def __init__(self) -> None:
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
@@ -114,7 +142,8 @@ class Module:
         own = list(self._parameters) + list(self._buffers) + list(self._modules)
         return sorted(set(super().__dir__()) | set(own))
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Tensor | np.ndarray | None,
+                        persistent: bool = True) -> None:
         """Keep ``tensor`` (not learned) with the module: it moves with ``to()`` and, when
         ``persistent``, is saved by ``state_dict()`` (running statistics, masks)."""
         if "." in name or not name:
@@ -130,14 +159,14 @@ class Module:
         else:
             self._non_persistent.add(name)
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (a Parameter, or None for an absent one such as bias=False)."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: '{name}' must be a Parameter or None")
         self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         """Register ``module`` (or None) as a child called ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: '{name}' must be a Module, got {type(module).__name__}")
@@ -145,7 +174,8 @@ class Module:
         self._modules[name] = module
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, prefix="", memo=None):
+    def named_modules(self, prefix: str = "",
+                      memo: set[Module] | None = None) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every descendant, each once."""
         memo = set() if memo is None else memo
         if self in memo:
@@ -157,18 +187,18 @@ class Module:
                 continue
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         seen = set()
         for name, child in self._modules.items():
             if child is not None and child not in seen:
                 seen.add(child)
                 yield name, child
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, child in self.named_children():
             yield child
 
@@ -184,34 +214,34 @@ class Module:
                 seen.add(id(value))
                 yield (f"{prefix}.{name}" if prefix else name), value
 
-    def named_parameters(self, recurse=True):
+    def named_parameters(self, recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, Parameter) pairs; a shared Parameter appears once."""
         return self._named_members("_parameters", recurse)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every learnable Parameter, each once (deduplicated by identity)."""
         for _, param in self.named_parameters(recurse):
             yield param
 
-    def named_buffers(self, recurse=True):
+    def named_buffers(self, recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
         return self._named_members("_buffers", recurse)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, buffer in self.named_buffers(recurse):
             yield buffer
 
     # ------------------------------------------------------------------ modes and grads
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Module:
         """Training mode for this module and all descendants (dropout on, batch statistics)."""
         for module in self.modules():
             object.__setattr__(module, "training", bool(mode))
         return self
 
-    def eval(self):
+    def eval(self) -> Module:
         """Inference mode (推論): dropout off, batch norm uses its running statistics."""
         return self.train(False)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget accumulated gradients (None; or zeros with ``set_to_none=False``)."""
         for param in self.parameters():
             if set_to_none or param.grad is None:
@@ -219,13 +249,13 @@ class Module:
             else:
                 param.grad.data[...] = 0
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter; returns self."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[[Module], object]) -> Module:
         """Call ``fn(module)`` on every descendant, then on self (e.g. custom init)."""
         for child in self.children():
             child.apply(fn)
@@ -233,7 +263,7 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ device and dtype
-    def to(self, device=None, dtype=None):
+    def to(self, device: str | None = None, dtype: DTypeLike = None) -> Module:
         """Move parameters and buffers (in place) to ``device`` and cast floating ones to
         ``dtype``; the Parameter objects stay the same, so an optimizer keeps working."""
         dtype = None if dtype is None else np.dtype(dtype)
@@ -243,20 +273,20 @@ class Module:
                 tensor.grad.data = _moved(tensor.grad.data, device, dtype)
         return self
 
-    def cpu(self):
+    def cpu(self) -> Module:
         return self.to("cpu")
 
-    def cuda(self):
+    def cuda(self) -> Module:
         return self.to("cuda")
 
-    def double(self):
+    def double(self) -> Module:
         return self.to(dtype=np.float64)
 
-    def float(self):
+    def float(self) -> Module:
         return self.to(dtype=np.float32)
 
     # ------------------------------------------------------------------ checkpoints
-    def state_dict(self):
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
         """OrderedDict of dotted name -> NumPy array (a CPU copy) for every parameter and
         persistent buffer, in PyTorch's order (a module's own entries, then its children).
         A tensor shared by two layers appears under both names, as in PyTorch."""
@@ -279,7 +309,7 @@ class Module:
                 tensors.update(child._state_tensors(f"{prefix}{name}."))
         return tensors
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> LoadResult:
         """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
 
         With ``strict=True`` the keys must match exactly; shapes must match always. On a
@@ -322,7 +352,7 @@ class Module:
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ calling
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
             f"{type(self).__name__} has no forward(): define forward(self, x) in the subclass"
         )
@@ -337,13 +367,15 @@ class Module:
                 output = replaced
         return output
 
-    def register_forward_pre_hook(self, hook):
+    def register_forward_pre_hook(
+            self, hook: Callable[[Module, tuple], object]) -> _HookHandle:
         """Call ``hook(module, inputs)`` before every forward; returns a removable handle."""
         handle = _HookHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = hook
         return handle
 
-    def register_forward_hook(self, hook):
+    def register_forward_hook(
+            self, hook: Callable[[Module, tuple, Any], Any]) -> _HookHandle:
         """Call ``hook(module, inputs, output)`` after every forward (a non-None return
         value replaces the output); returns a handle with ``remove()``."""
         handle = _HookHandle(self._forward_hooks)
@@ -351,7 +383,7 @@ class Module:
         return handle
 
     # ------------------------------------------------------------------ printing
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The text inside the parentheses of this module's line in ``repr`` (override)."""
         return ""
 

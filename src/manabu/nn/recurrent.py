@@ -17,8 +17,11 @@ Stateful truncated BPTT (打ち切り型BPTT) for long streams: carry the final 
 next batch but cut its graph with ``detach_state`` (see the LSTM docstring).
 """
 
+from __future__ import annotations
+
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,16 +36,36 @@ from manabu.nn import init as nn_init
 from manabu.nn.interop import copy_from_torch, copy_to_torch
 from manabu.nn.module import Module
 from manabu.nn.parameter import Parameter
+from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike, DTypeLike
 
 __all__ = ["RNN", "LSTM", "GRU", "detach_state", "copy_from_torch", "copy_to_torch"]
 
 INITS = ("torch", "xavier_normal", "xavier_uniform", "orthogonal")
 
 
-def detach_state(state):
+def detach_state(state: Tensor | tuple | list | None) -> Tensor | tuple | list | None:
     """The same state cut from the graph: a Tensor, or a tuple/list of them (an LSTM's
     (h, c)), or None. Call it between batches of truncated BPTT so that the next backward
-    stops at the batch boundary instead of running back through every earlier batch."""
+    stops at the batch boundary instead of running back through every earlier batch.
+
+    Args:
+        state: a Tensor, a (nested) tuple or list of Tensors, or None.
+
+    Returns:
+        The same structure holding detached Tensors (the same values, no creator).
+
+    Example:
+        >>> lstm = nn.LSTM(4, 8)
+        >>> _, state = lstm(manabu.tensor(np.ones((2, 3, 4), np.float32)))
+        >>> h, c = nn.detach_state(state)
+        >>> h.is_leaf, state[0].is_leaf, h.shape
+        (True, False, (1, 2, 8))
+    """
     if state is None:
         return None
     if isinstance(state, Tensor):
@@ -108,8 +131,10 @@ class RNNBase(Module):
     gates = 1  # gate blocks stacked in each weight: RNN 1, LSTM 4 (i, f, g, o), GRU 3 (r, z, n)
     n_states = 1  # state tensors: h (RNN, GRU) or h and c (LSTM)
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=True,
-                 dropout=0.0, bidirectional=False, init="torch", dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = True, dropout: float = 0.0,
+                 bidirectional: bool = False, init: str | Callable[[Tensor], object] = "torch",
+                 dtype: DTypeLike = None) -> None:
         super().__init__()
         name = type(self).__name__
         check_sizes(name, input_size=input_size, hidden_size=hidden_size,
@@ -144,10 +169,10 @@ class RNNBase(Module):
         self.reset_parameters()
 
     @property
-    def num_directions(self):
+    def num_directions(self) -> int:
         return 2 if self.bidirectional else 1
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Draw every weight again with ``init`` (see ``init_recurrent``)."""
         params = dict(self.named_parameters(recurse=False))
         init_recurrent(params, self.gates, self.hidden_size, self.init)
@@ -161,7 +186,9 @@ class RNNBase(Module):
         """One direction of one layer over x (N, T, D): returns (output, final states)."""
         raise NotImplementedError
 
-    def forward(self, x, hx=None, mask=None, lengths=None):
+    def forward(self, x: Tensor | ArrayLike, hx: Tensor | tuple[Tensor, Tensor] | None = None,
+                mask: Tensor | ArrayLike | None = None, lengths: ArrayLike | None = None,
+                ) -> tuple[Tensor, Tensor | tuple[Tensor, Tensor]]:
         """Run the whole sequence; returns (output, h_n), for an LSTM (output, (h_n, c_n)).
 
         ``hx``: the initial state(s) (num_layers * num_directions, N, H), zeros if None.
@@ -242,7 +269,7 @@ class RNNBase(Module):
         xp = backend.get_array_module(x.data)
         N, T = x.shape[0], x.shape[1]
         if lengths is not None:
-            lengths = xp.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+            lengths = xp.asarray(unwrap(lengths))
             lengths = lengths.reshape(1) if unbatched else lengths  # (N,)
             if lengths.shape != (N,) or lengths.dtype.kind not in "iu":
                 raise ValueError(
@@ -255,7 +282,7 @@ class RNNBase(Module):
                     f"{backend.to_device(lengths, 'cpu').tolist()}"
                 )
             return (xp.arange(T)[None, :] < lengths[:, None]).astype(x.dtype)  # (N, T)
-        m = xp.asarray(mask.data if isinstance(mask, Tensor) else mask)
+        m = xp.asarray(unwrap(mask))
         if unbatched:
             m = m[None]  # (1, T)
         elif not self.batch_first and m.ndim == 2:
@@ -298,7 +325,7 @@ class RNNBase(Module):
             parts = [expand_dims(h, 1) for h in parts]  # (L * num_directions, 1, H)
         return [tuple(h[k] for h in parts) for k in range(count)]
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             text += f", num_layers={self.num_layers}"
@@ -331,15 +358,49 @@ class RNN(RNNBase):
     is applied to the outputs in training mode (masks drawn from manabu's generator, so
     ``manabu.manual_seed`` repeats them); ``model.eval()`` turns it off.
 
-    Example::
+    Args:
+        input_size: H_in, the features of each step of x.
+        hidden_size: H, the size of the hidden state h (and of the cell c of an LSTM).
+        num_layers: how many layers are stacked, each reading the outputs of the one
+            below. Default: 1
+        nonlinearity: 'tanh' or 'relu'. Default: 'tanh'
+        bias: if False, no ``bias_ih`` and ``bias_hh``. Default: True
+        batch_first: if True, x and output are (N, T, features); if False (PyTorch's
+            default), (T, N, features). The states are (D * num_layers, N, H) either
+            way. Default: True
+        dropout: the probability of dropout on each layer's outputs except the last one's,
+            in training mode (with num_layers=1 it does nothing, and warns so).
+            Default: 0.0
+        bidirectional: if True, each layer also reads the sequence backwards and the two
+            directions' outputs are concatenated (D = 2). Default: False
+        init: 'torch' (PyTorch's U(-1/sqrt(H), 1/sqrt(H)) for every parameter),
+            'xavier_normal', 'xavier_uniform', 'orthogonal' (each gate block on its own,
+            biases zero) or a function called on each gate block. Not in PyTorch.
+            Default: 'torch'
+        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
 
-        rnn = nn.RNN(10, 20, num_layers=2)
-        out, h_n = rnn(x)                     # x (N, T, 10) -> out (N, T, 20), h_n (2, N, 20)
+    Shape:
+        D = 2 if bidirectional else 1; batch_first=False swaps N and T in x and output.
+        - Input: x (N, T, H_in), or (T, H_in) for one sequence.
+        - hx: (D * num_layers, N, H), or (D * num_layers, H) for one sequence; None
+          means zeros.
+        - mask: (N, T) of 0/1, or lengths: (N,), for padded batches (RNNBase.forward).
+        - Output: (output, h_n): output (N, T, D * H), the last layer's h_t at every
+          step (zero at padded steps); h_n (D * num_layers, N, H), each layer's and
+          direction's final state.
+
+    Example:
+        >>> rnn = nn.RNN(10, 20, num_layers=2)
+        >>> out, h_n = rnn(manabu.tensor(np.ones((3, 5, 10), np.float32)))  # x (N, T, 10)
+        >>> out.shape, h_n.shape
+        ((3, 5, 20), (2, 3, 20))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=True, dropout=0.0, bidirectional=False, init="torch",
-                 dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = True,
+                 dropout: float = 0.0, bidirectional: bool = False,
+                 init: str | Callable[[Tensor], object] = "torch",
+                 dtype: DTypeLike = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
@@ -350,7 +411,7 @@ class RNN(RNNBase):
         out, h = rnn(x, states[0], *weights, nonlinearity=self.nonlinearity, mask=mask)
         return out, (h,)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         extra = ", nonlinearity='relu'" if self.nonlinearity == "relu" else ""
         return super().extra_repr() + extra
 
@@ -385,6 +446,43 @@ class LSTM(RNNBase):
             loss.backward()
             optimizer.step()
             state = nn.detach_state(state)   # keep the values, drop the graph
+
+    Args:
+        input_size: H_in, the features of each step of x.
+        hidden_size: H, the size of the hidden state h (and of the cell c of an LSTM).
+        num_layers: how many layers are stacked, each reading the outputs of the one
+            below. Default: 1
+        bias: if False, no ``bias_ih`` and ``bias_hh``. Default: True
+        batch_first: if True, x and output are (N, T, features); if False (PyTorch's
+            default), (T, N, features). The states are (D * num_layers, N, H) either
+            way. Default: True
+        dropout: the probability of dropout on each layer's outputs except the last one's,
+            in training mode (with num_layers=1 it does nothing, and warns so).
+            Default: 0.0
+        bidirectional: if True, each layer also reads the sequence backwards and the two
+            directions' outputs are concatenated (D = 2). Default: False
+        init: 'torch' (PyTorch's U(-1/sqrt(H), 1/sqrt(H)) for every parameter),
+            'xavier_normal', 'xavier_uniform', 'orthogonal' (each gate block on its own,
+            biases zero) or a function called on each gate block. Not in PyTorch.
+            Default: 'torch'
+        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+
+    PyTorch's ``proj_size`` is not offered.
+
+    Shape:
+        D = 2 if bidirectional else 1; batch_first=False swaps N and T in x and output.
+        - Input: x (N, T, H_in), or (T, H_in) for one sequence.
+        - hx: (h0, c0), each (D * num_layers, N, H); None means zeros.
+        - mask: (N, T) of 0/1, or lengths: (N,), for padded batches (RNNBase.forward).
+        - Output: (output, (h_n, c_n)): output (N, T, D * H); h_n and c_n
+          (D * num_layers, N, H), the final hidden and cell states.
+
+    Example:
+        >>> lstm = nn.LSTM(8, 16, bidirectional=True)
+        >>> x = manabu.tensor(np.ones((2, 5, 8), np.float32))
+        >>> out, (h_n, c_n) = lstm(x, lengths=np.array([5, 3]))  # the 2nd is padded
+        >>> out.shape, h_n.shape, bool((out.numpy()[1, 3:] == 0).all())
+        ((2, 5, 32), (2, 2, 16), True)
     """
 
     gates = 4
@@ -409,6 +507,40 @@ class GRU(RNNBase):
         weight_hh_l{k}  (3H, H);   bias_ih_l{k}, bias_hh_l{k}  (3H,)
     initialised U(-1/sqrt(H), 1/sqrt(H)) like PyTorch (``init`` as for nn.RNN).
     ``forward(x, hx=None, mask=None, lengths=None)`` returns (output, h_n) as nn.RNN.
+
+    Args:
+        input_size: H_in, the features of each step of x.
+        hidden_size: H, the size of the hidden state h (and of the cell c of an LSTM).
+        num_layers: how many layers are stacked, each reading the outputs of the one
+            below. Default: 1
+        bias: if False, no ``bias_ih`` and ``bias_hh``. Default: True
+        batch_first: if True, x and output are (N, T, features); if False (PyTorch's
+            default), (T, N, features). The states are (D * num_layers, N, H) either
+            way. Default: True
+        dropout: the probability of dropout on each layer's outputs except the last one's,
+            in training mode (with num_layers=1 it does nothing, and warns so).
+            Default: 0.0
+        bidirectional: if True, each layer also reads the sequence backwards and the two
+            directions' outputs are concatenated (D = 2). Default: False
+        init: 'torch' (PyTorch's U(-1/sqrt(H), 1/sqrt(H)) for every parameter),
+            'xavier_normal', 'xavier_uniform', 'orthogonal' (each gate block on its own,
+            biases zero) or a function called on each gate block. Not in PyTorch.
+            Default: 'torch'
+        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+
+    Shape:
+        D = 2 if bidirectional else 1; batch_first=False swaps N and T in x and output.
+        - Input: x (N, T, H_in), or (T, H_in) for one sequence.
+        - hx: (D * num_layers, N, H); None means zeros.
+        - mask: (N, T) of 0/1, or lengths: (N,), for padded batches (RNNBase.forward).
+        - Output: (output, h_n) as in nn.RNN: output (N, T, D * H), h_n
+          (D * num_layers, N, H).
+
+    Example:
+        >>> gru = nn.GRU(10, 20, batch_first=False)
+        >>> out, h_n = gru(manabu.tensor(np.ones((5, 3, 10), np.float32)))  # x (T, N, 10)
+        >>> out.shape, h_n.shape
+        ((5, 3, 20), (1, 3, 20))
     """
 
     gates = 3

@@ -12,6 +12,10 @@ Parameters are named and shaped as PyTorch's: ``weight_ih`` (G*H, input_size),
 gates i, f, g, o) or 3 (GRU, gates r, z, n), drawn from U(-1/sqrt(H), 1/sqrt(H)).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from manabu import backend
@@ -23,6 +27,13 @@ from manabu.nn.module import Module
 from manabu.nn.parameter import Parameter
 from manabu.nn.recurrent import as_tensor, check_init, check_sizes, init_recurrent
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike, DTypeLike
+
+    from manabu.autograd import Tensor
+
 __all__ = ["RNNCell", "LSTMCell", "GRUCell"]
 
 
@@ -32,7 +43,9 @@ class RNNCellBase(Module):
     gates = 1
     n_states = 1
 
-    def __init__(self, input_size, hidden_size, bias=True, init="torch", dtype=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 init: str | Callable[[Tensor], object] = "torch",
+                 dtype: DTypeLike = None) -> None:
         super().__init__()
         name = type(self).__name__
         check_sizes(name, input_size=input_size, hidden_size=hidden_size)
@@ -53,7 +66,7 @@ class RNNCellBase(Module):
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Draw every weight again with ``init`` (see nn.recurrent.init_recurrent)."""
         params = dict(self.named_parameters(recurse=False))
         init_recurrent(params, self.gates, self.hidden_size, self.init)
@@ -96,17 +109,42 @@ class RNNCellBase(Module):
             states = [expand_dims(h, 0) for h in states]  # (1, H)
         return x, tuple(states), unbatched
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
         return text if self.bias else text + ", bias=False"
 
 
 class RNNCell(RNNCellBase):
     """One Elman RNN step: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu).
-    ``forward(x, hx=None)`` returns h' (N, H)."""
+    ``forward(x, hx=None)`` returns h' (N, H).
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", init="torch",
-                 dtype=None):
+    Args:
+        input_size: H_in, the features of x.
+        hidden_size: H, the size of the state.
+        bias: if False, no ``bias_ih`` and ``bias_hh``. Default: True
+        nonlinearity: 'tanh' or 'relu'. Default: 'tanh'
+        init: 'torch' (U(-1/sqrt(H), 1/sqrt(H)), PyTorch's), 'xavier_normal',
+            'xavier_uniform', 'orthogonal' or a function, as in nn.RNN. Not in PyTorch.
+            Default: 'torch'
+        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+
+    Shape:
+        - Input: x (N, H_in), or (H_in,) unbatched.
+        - hx: h (N, H), or (H,); None means zeros.
+        - Output: h' (N, H), or (H,).
+
+    Example:
+        >>> cell = nn.RNNCell(10, 20)
+        >>> h = None
+        >>> for t in range(3):  # one step at a time, e.g. feeding back a prediction
+        ...     h = cell(manabu.tensor(np.ones((4, 10), np.float32)), h)
+        >>> h.shape
+        (4, 20)
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", init: str | Callable[[Tensor], object] = "torch",
+                 dtype: DTypeLike = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(
                 f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
@@ -114,12 +152,12 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, init, dtype)
 
-    def forward(self, x, hx=None):
+    def forward(self, x: Tensor | ArrayLike, hx: Tensor | None = None) -> Tensor:
         x, (h,), unbatched = self._prepare(x, hx)
         h_next = rnn_cell(x, h, *self._weights(), nonlinearity=self.nonlinearity)
         return squeeze(h_next, 0) if unbatched else h_next
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         extra = ", nonlinearity='relu'" if self.nonlinearity == "relu" else ""
         return super().extra_repr() + extra
 
@@ -127,12 +165,35 @@ class RNNCell(RNNCellBase):
 class LSTMCell(RNNCellBase):
     """One LSTM step, gates (i, f, g, o) in one (N, 4H) matmul:
     c' = sigmoid(f) * c + sigmoid(i) * tanh(g),  h' = sigmoid(o) * tanh(c').
-    ``forward(x, hx=None)`` with hx = (h, c) returns (h', c')."""
+    ``forward(x, hx=None)`` with hx = (h, c) returns (h', c').
+
+    Args:
+        input_size: H_in, the features of x.
+        hidden_size: H, the size of the state.
+        bias: if False, no ``bias_ih`` and ``bias_hh``. Default: True
+        init: 'torch' (U(-1/sqrt(H), 1/sqrt(H)), PyTorch's), 'xavier_normal',
+            'xavier_uniform', 'orthogonal' or a function, as in nn.RNN. Not in PyTorch.
+            Default: 'torch'
+        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+
+    Shape:
+        - Input: x (N, H_in), or (H_in,) unbatched.
+        - hx: (h, c), each (N, H) or (H,); None means zeros.
+        - Output: (h', c'), each (N, H) or (H,).
+
+    Example:
+        >>> cell = nn.LSTMCell(10, 20)
+        >>> h, c = cell(manabu.tensor(np.ones((4, 10), np.float32)))
+        >>> h, c = cell(manabu.tensor(np.ones((4, 10), np.float32)), (h, c))
+        >>> h.shape, c.shape, cell.weight_ih.shape
+        ((4, 20), (4, 20), (80, 10))
+    """
 
     gates = 4
     n_states = 2
 
-    def forward(self, x, hx=None):
+    def forward(self, x: Tensor | ArrayLike, hx: tuple[Tensor, Tensor] | None = None,
+                ) -> tuple[Tensor, Tensor]:
         x, (h, c), unbatched = self._prepare(x, hx)
         h_next, c_next = lstm_cell(x, h, c, *self._weights())
         if unbatched:
@@ -142,11 +203,31 @@ class LSTMCell(RNNCellBase):
 
 class GRUCell(RNNCellBase):
     """One GRU step, gates (r, z, n): h' = (1 - z) * n + z * h (see nn.GRU).
-    ``forward(x, hx=None)`` returns h' (N, H)."""
+    ``forward(x, hx=None)`` returns h' (N, H).
+
+    Args:
+        input_size: H_in, the features of x.
+        hidden_size: H, the size of the state.
+        bias: if False, no ``bias_ih`` and ``bias_hh``. Default: True
+        init: 'torch' (U(-1/sqrt(H), 1/sqrt(H)), PyTorch's), 'xavier_normal',
+            'xavier_uniform', 'orthogonal' or a function, as in nn.RNN. Not in PyTorch.
+            Default: 'torch'
+        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+
+    Shape:
+        - Input: x (N, H_in), or (H_in,) unbatched.
+        - hx: h (N, H), or (H,); None means zeros.
+        - Output: h' (N, H), or (H,).
+
+    Example:
+        >>> cell = nn.GRUCell(10, 20)
+        >>> cell(manabu.tensor(np.ones(10, np.float32))).shape  # one unbatched step
+        (20,)
+    """
 
     gates = 3
 
-    def forward(self, x, hx=None):
+    def forward(self, x: Tensor | ArrayLike, hx: Tensor | None = None) -> Tensor:
         x, (h,), unbatched = self._prepare(x, hx)
         h_next = gru_cell(x, h, *self._weights())
         return squeeze(h_next, 0) if unbatched else h_next

@@ -18,29 +18,54 @@ Randomness comes from ``generator`` (an ``np.random.Generator``) or, by default,
 global generator, so ``manabu.manual_seed(n)`` repeats a run.
 """
 
-from collections import namedtuple
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from manabu import backend
 from manabu.autograd import Tensor, no_grad
 from manabu.random import get_generator
+from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike
+
+    # step_fn(tokens (B,), state) -> (log_probs (B, V), new state)
+    StepFn = Callable[[np.ndarray, Any], tuple[Any, Any]]
 
 __all__ = ["Hypothesis", "beam_search", "greedy", "greedy_search", "sample"]
 
-Hypothesis = namedtuple("Hypothesis", ["tokens", "log_prob", "score"])
-Hypothesis.__doc__ = """One decoded sequence: ``tokens`` (list of ids, without the start
-token, ending with the end token when one was produced), ``log_prob`` (the sum of the
-log-probabilities of its tokens) and ``score`` (log_prob / len(tokens) ** length_penalty,
-what the search ranks by)."""
 
+class Hypothesis(NamedTuple):
+    """One decoded sequence: ``tokens`` (list of ids, without the start token, ending with
+    the end token when one was produced), ``log_prob`` (the sum of the log-probabilities of
+    its tokens) and ``score`` (log_prob / len(tokens) ** length_penalty, what the search
+    ranks by).
 
-def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
+    A named tuple: ``tokens, log_prob, score = hypothesis`` works too.
+
+    Args:
+        tokens: the generated ids, in order.
+        log_prob: the sum of their log-probabilities.
+        score: what the search ranks by.
+
+    Example:
+        >>> h = nn.Hypothesis([5, 9, 2], log_prob=-1.5, score=-0.5)
+        >>> h.tokens, h.score
+        ([5, 9, 2], -0.5)
+    """
+
+    tokens: list[int]
+    log_prob: float
+    score: float
 
 
 def _logits(op, logits):
-    array = _raw(logits)
+    array = unwrap(logits)
     xp = backend.get_array_module(array)
     array = xp.asarray(array)
     if array.ndim == 0 or array.shape[-1] == 0:
@@ -49,13 +74,26 @@ def _logits(op, logits):
     return array, xp
 
 
-def greedy(logits):
-    """The id of the largest score on the last axis: (N, V) -> (N,) integers."""
+def greedy(logits: Tensor | ArrayLike) -> np.ndarray:
+    """The id of the largest score on the last axis: (N, V) -> (N,) integers.
+
+    Args:
+        logits: scores (N, V), or (..., V); a Tensor or an array.
+
+    Returns:
+        The ids, an integer array of shape (N,) (or (...)), on the logits' device.
+
+    Example:
+        >>> nn.greedy(np.array([[0.1, 2.0, -1.0], [3.0, 0.0, 0.5]]))
+        array([1, 0])
+    """
     array, xp = _logits("greedy", logits)
     return xp.argmax(array, axis=-1)
 
 
-def sample(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
+def sample(logits: Tensor | ArrayLike, temperature: float = 1.0, top_k: int | None = None,
+           top_p: float | None = None, generator: np.random.Generator | None = None,
+           ) -> np.ndarray:
     """Draw one token id per row of ``logits`` (N, V) -> (N,) integers.
 
         p = softmax(logits / temperature)
@@ -63,6 +101,27 @@ def sample(logits, temperature=1.0, top_k=None, top_p=None, generator=None):
     to the smallest set of most likely tokens whose probability reaches ``top_p``, and
     renormalised. The draw inverts the cumulative distribution with one uniform number per
     row from ``generator`` (default: manabu's global one).
+
+    Args:
+        logits: scores (N, V), or (..., V); a Tensor or an array.
+        temperature: > 0; below 1 sharpens the distribution, above 1 flattens it.
+            Default: 1.0
+        top_k: keep only the k most likely tokens, 1 <= k <= V; None keeps all.
+            Default: None
+        top_p: keep the smallest set of most likely tokens whose probability reaches p,
+            in (0, 1]; None keeps all. Default: None
+        generator: the ``np.random.Generator`` to draw from; None uses manabu's global
+            one. Default: None
+
+    Returns:
+        The drawn ids, an integer array of shape (N,) (or (...)).
+
+    Example:
+        >>> logits = np.array([[0.1, 2.0, -1.0], [3.0, 0.0, 0.5]])
+        >>> nn.sample(logits, top_k=1)  # only the most likely token is left: greedy
+        array([1, 0])
+        >>> nn.sample(logits, temperature=0.7, generator=np.random.default_rng(0)).shape
+        (2,)
     """
     array, xp = _logits("sample", logits)
     if not temperature > 0:
@@ -123,7 +182,7 @@ def _reorder(state, index, axis):
 def _step(op, step_fn, tokens, state):
     """Call step_fn; returns (log-probabilities as float64 NumPy (B, V), the new state)."""
     log_probs, state = step_fn(tokens, state)
-    lp = np.asarray(backend.to_device(_raw(log_probs), "cpu"), dtype=np.float64)
+    lp = np.asarray(backend.to_device(unwrap(log_probs), "cpu"), dtype=np.float64)
     if lp.ndim != 2 or lp.shape[0] != tokens.shape[0]:
         raise ValueError(f"{op}: step_fn must return log_probs of shape (B, V) = "
                          f"({tokens.shape[0]}, V) for {tokens.shape[0]} tokens, got "
@@ -141,10 +200,34 @@ def _check_search(op, max_len, end_token):
         raise ValueError(f"{op}: end_token must be an integer id or None, got {end_token!r}")
 
 
-def greedy_search(step_fn, start_state, start_token, end_token, max_len=50):
+def greedy_search(step_fn: StepFn, start_state: Any, start_token: int,
+                  end_token: int | None, max_len: int = 50) -> Hypothesis:
     """Decode one sequence, taking the most likely token at every step, until
     ``end_token`` or ``max_len`` tokens; returns a Hypothesis (see beam_search for
-    ``step_fn``)."""
+    ``step_fn``).
+
+    Args:
+        step_fn: ``step_fn(tokens, state) -> (log_probs, new_state)``, called with one
+            beam: tokens (1,), log_probs (1, V).
+        start_state: the decoder's state before the first step (e.g. the encoder's).
+        start_token: the id fed at the first step (e.g. <bos>).
+        end_token: the id that ends the sequence; None runs max_len steps.
+        max_len: the most tokens generated. Default: 50
+
+    Returns:
+        A Hypothesis whose score is its log_prob.
+
+    Example:
+        >>> table = np.log([[0.05, 0.5, 0.4, 0.05],   # a toy decoder: the next token's
+        ...                 [0.1, 0.1, 0.5, 0.3],     # probabilities depend only on the
+        ...                 [0.05, 0.05, 0.05, 0.85],  # last token; 3 is the end token
+        ...                 [0.25, 0.25, 0.25, 0.25]])
+        >>> def step_fn(tokens, state):
+        ...     return table[tokens], state  # (B, V) log-probabilities, the state unchanged
+        >>> h = nn.greedy_search(step_fn, None, start_token=0, end_token=3)
+        >>> h.tokens, round(float(np.exp(h.log_prob)), 4)  # 0.5 * 0.5 * 0.85
+        ([1, 2, 3], 0.2125)
+    """
     _check_search("greedy_search", max_len, end_token)
     tokens, log_prob = [], 0.0
     last = np.array([start_token])
@@ -165,8 +248,9 @@ def _normalise(log_prob, length, length_penalty):
     return log_prob / length ** length_penalty
 
 
-def beam_search(step_fn, start_state, start_token, end_token, beam_width=5, max_len=50,
-                length_penalty=0.0, state_axis=0):
+def beam_search(step_fn: StepFn, start_state: Any, start_token: int, end_token: int | None,
+                beam_width: int = 5, max_len: int = 50, length_penalty: float = 0.0,
+                state_axis: int = 0) -> list[Hypothesis]:
     """ビームサーチ: decode one sequence keeping the ``beam_width`` best partial sequences.
 
     ``step_fn(tokens, state) -> (log_probs, new_state)`` advances the decoder one step for
@@ -185,6 +269,30 @@ def beam_search(step_fn, start_state, start_token, end_token, beam_width=5, max_
     hypotheses have finished and no live beam can still beat them, or after ``max_len``
     steps (unfinished beams are then returned too). Returns up to ``beam_width``
     Hypothesis(tokens, log_prob, score), best first.
+
+    Args:
+        step_fn: ``step_fn(tokens, state) -> (log_probs, new_state)`` for B beams, as above.
+        start_state: the decoder's state for one beam.
+        start_token: the id fed at the first step (e.g. <bos>).
+        end_token: the id that finishes a hypothesis; None runs max_len steps.
+        beam_width: how many partial sequences are kept. Default: 5
+        max_len: the most tokens generated. Default: 50
+        length_penalty: the exponent of the length in the score. Default: 0.0
+        state_axis: the axis of the beams in every array of the state. Default: 0
+
+    Returns:
+        A list of up to beam_width Hypothesis, best score first.
+
+    Example (greedy_search's toy decoder, where the greedy first choice is a trap):
+        >>> table = np.log([[0.05, 0.5, 0.4, 0.05],   # a toy decoder: the next token's
+        ...                 [0.1, 0.1, 0.5, 0.3],     # probabilities depend only on the
+        ...                 [0.05, 0.05, 0.05, 0.85],  # last token; 3 is the end token
+        ...                 [0.25, 0.25, 0.25, 0.25]])
+        >>> def step_fn(tokens, state):
+        ...     return table[tokens], state  # (B, V) log-probabilities, the state unchanged
+        >>> beams = nn.beam_search(step_fn, None, start_token=0, end_token=3, beam_width=2)
+        >>> [(h.tokens, round(float(np.exp(h.log_prob)), 4)) for h in beams]
+        [([2, 3], 0.34), ([1, 2, 3], 0.2125)]
     """
     _check_search("beam_search", max_len, end_token)
     if not isinstance(beam_width, (int, np.integer)) or beam_width < 1:
