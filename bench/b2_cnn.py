@@ -3,14 +3,6 @@ linear(1568->128)-ReLU-linear(128->10), Adam, batch 64, one epoch of mnist-10k."
 
 from bench.common import classifier_epochs, mnist_train
 
-NEEDS = "nn.Conv2d and nn.MaxPool2d"
-
-
-def available():
-    from manabu import nn
-
-    return hasattr(nn, "Conv2d") and hasattr(nn, "MaxPool2d")
-
 
 def _manabu_model():
     from manabu import nn

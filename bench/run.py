@@ -34,16 +34,6 @@ WORKLOADS = {
 MEMORY_WORKLOADS = ("B1", "B2", "B3")
 
 
-def _available(name):
-    """A workload may say it needs parts of manabu that are not written yet."""
-    module = importlib.import_module(WORKLOADS[name][0])
-    check = getattr(module, "available", None)
-    if check is not None and not check():
-        print(f"{name}: skipped ({module.__doc__.splitlines()[0]}: needs {module.NEEDS})")
-        return False
-    return True
-
-
 def run_workload(name, quick, repeats):
     module_name, description, target, tolerance = WORKLOADS[name]
     setup = importlib.import_module(module_name).setup(quick=quick)
@@ -132,7 +122,7 @@ def main(argv=None):
 
     threads = blas_threads()
     torch.set_num_threads(threads)
-    names = [n for n in (args.only.split(",") if args.only else WORKLOADS) if _available(n)]
+    names = args.only.split(",") if args.only else list(WORKLOADS)
     repeats = args.repeats or (2 if args.quick else 5)
     header = ("| workload | what | manabu min / median / max | PyTorch min / median / max | unit"
               " | ratio (median) | target | losses agree | manabu GFLOP/s |\n"

@@ -17,22 +17,58 @@ Every model of ``manabu.models`` registers itself there when that package is imp
             ...
 """
 
+from __future__ import annotations
+
 import inspect
 import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    ModelClass = TypeVar("ModelClass", bound=type)
 
 _REGISTRY = {}  # name -> Module subclass
 
 
 class CheckpointError(ValueError):
-    """A model or checkpoint file is missing, truncated, corrupted or does not fit."""
+    """A model or checkpoint file is missing, truncated, corrupted or does not fit.
+
+    A ValueError, raised by ``manabu.load``, ``read_arrays`` and ``load_checkpoint`` with a
+    message that names the file and the entry at fault.
+
+    Example:
+        >>> try:
+        ...     manabu.load("no/such/model")
+        ... except manabu.io.CheckpointError as error:
+        ...     print(error)
+        no such file: no/such/model (nor no/such/model.safetensors)
+    """
 
 
-def register_model(cls=None, *, name=None):
+def register_model(cls: ModelClass | None = None, *,
+                   name: str | None = None) -> ModelClass | Callable[[ModelClass], ModelClass]:
     """Allow ``manabu.load`` to rebuild ``cls`` (an ``nn.Module`` subclass) from a file.
 
     Used as ``register_model(MyNet)``, ``@register_model`` or
     ``@register_model(name="my-net")``; the name (default: the class name) is what
     files store. Returns the class.
+
+    Args:
+        cls: the Module subclass; None returns a decorator (for ``name=...``)
+        name: the name files store; another class already under it raises ValueError.
+            Default: the class name
+
+    Example:
+        >>> @manabu.register_model(name="doc-tiny-net")
+        ... class TinyNet(nn.Module):
+        ...     def __init__(self, width=4):
+        ...         super().__init__()
+        ...         self.config = {"width": width}
+        ...         self.fc = nn.Linear(width, 1)
+        >>> manabu.io.registered_models()["doc-tiny-net"] is TinyNet
+        True
     """
     if cls is None:
         return lambda c: register_model(c, name=name)
@@ -52,13 +88,13 @@ def register_model(cls=None, *, name=None):
     return cls
 
 
-def registered_models():
+def registered_models() -> dict[str, type]:
     """A copy of the registry: {name: class} (the built-in models once ``manabu.models``
     is imported, as ``manabu.load`` does)."""
     return dict(_REGISTRY)
 
 
-def model_name(cls):
+def model_name(cls: type) -> str:
     """The name ``cls`` is registered under (its class name if it is not registered)."""
     for name, registered in _REGISTRY.items():
         if registered is cls:
@@ -66,7 +102,7 @@ def model_name(cls):
     return cls.__name__
 
 
-def _lookup(name):
+def _lookup(name: str) -> type | None:
     """The registered class for ``name``; format-1 files stored the class's dotted path,
     which is matched as a string against the registered classes, never imported."""
     if name in _REGISTRY:
@@ -77,7 +113,7 @@ def _lookup(name):
     return None
 
 
-def _is_json(value):
+def _is_json(value: Any) -> bool:
     if value is None or isinstance(value, (bool, int, float, str)):
         return True
     if isinstance(value, list):
@@ -87,7 +123,7 @@ def _is_json(value):
     return False
 
 
-def _fits(value, default):
+def _fits(value: Any, default: Any) -> bool:
     """Whether a JSON value fits a parameter whose default is ``default``: the same kind
     (an int for an int, a number for a float, a list for a tuple, ...)."""
     if default is inspect.Parameter.empty or default is None:
@@ -110,7 +146,7 @@ def _fits(value, default):
     return False
 
 
-def _check_config(name, cls, config, where):
+def _check_config(name: str, cls: type, config: Any, where: str) -> None:
     """CheckpointError naming the entry unless ``config`` fits ``cls``'s constructor."""
     if not isinstance(config, dict):
         raise CheckpointError(f"{where}: entry 'architecture.config' must be a JSON object, "
@@ -138,9 +174,21 @@ def _check_config(name, cls, config, where):
                               f"required by {name}")
 
 
-def build_model(architecture, where):
+def build_model(architecture: Any, where: str) -> Any:
     """The model a file's ``architecture`` entry describes, or a CheckpointError naming
-    ``where`` (the file) and the entry; no class outside the registry is ever called."""
+    ``where`` (the file) and the entry; no class outside the registry is ever called.
+
+    Args:
+        architecture: ``{"class": NAME, "config": {...}}`` as read from a file
+        where: the file's path, for the error messages
+
+    Example:
+        >>> from manabu.model_registry import build_model
+        >>> model = build_model({"class": "MLP", "config": {"in_features": 4,
+        ...                      "hidden_sizes": [8], "out_features": 2}}, "example.json")
+        >>> model.config["out_features"]
+        2
+    """
     if not isinstance(architecture, dict) or not set(architecture) <= {"class", "config"}:
         raise CheckpointError(f"{where}: entry 'architecture' must be "
                               '{"class": NAME, "config": {...}}')

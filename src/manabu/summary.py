@@ -1,10 +1,22 @@
 """summary(model, input_shape): a table of every layer's output shape and parameter count,
 like Keras' ``model.summary()``, found by running one forward pass on zeros."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from manabu import backend
 from manabu.autograd import Tensor, no_grad
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any
+
+    from numpy.typing import DTypeLike
+
+    from manabu.nn.module import Module
 
 __all__ = ["summary"]
 
@@ -13,18 +25,19 @@ _SHAPE_WIDTH = 24
 _COUNT_WIDTH = 14
 
 
-def _shape_text(output):
+def _shape_text(output: Any) -> str:
     if isinstance(output, (tuple, list)):
         return "[" + ", ".join(_shape_text(o) for o in output) + "]"
     shape = getattr(output, "shape", None)
     return str(tuple(shape)) if shape is not None else type(output).__name__
 
 
-def _count(params):
+def _count(params: Iterable[Tensor]) -> int:
     return int(sum(p.size for p in params))
 
 
-def _inputs(model, input_shape, dtype, device):
+def _inputs(model: Module, input_shape: Sequence[Any], dtype: DTypeLike | None,
+            device: str | None) -> list[Tensor]:
     """Zero Tensors of ``input_shape`` (one shape, or a list of shapes for several inputs)."""
     several = len(input_shape) > 0 and isinstance(input_shape[0], (tuple, list))
     shapes = list(input_shape) if several else [input_shape]
@@ -36,13 +49,34 @@ def _inputs(model, input_shape, dtype, device):
     return [Tensor(backend.to_device(np.zeros(tuple(s), dtype=dtype), device)) for s in shapes]
 
 
-def summary(model, input_shape, dtype=None, device=None, print_fn=print):
+def summary(model: Module, input_shape: Sequence[int] | Sequence[Sequence[int]],
+            dtype: DTypeLike | None = None, device: str | None = None,
+            print_fn: Callable[[str], Any] | None = print) -> str:
     """Print and return a table of each layer's output shape and number of parameters.
 
     ``input_shape`` includes the batch axis, e.g. ``(1, 784)`` or ``(1, 1, 28, 28)``; give
     a list of shapes for a model with several inputs, and ``dtype=np.int64`` for token ids.
     The model runs once, in eval mode and without a graph; its modes are restored after.
     Nested layers are indented under their parent; a parent's count includes its children.
+
+    Keras' ``model.summary()`` needs no input shape because Keras models are built with
+    one; here the shape is given, as in the ``torchinfo`` package.
+
+    Args:
+        model: the model to describe
+        input_shape: the input's shape with the batch axis, or a list of shapes
+        dtype: the dtype of the zero inputs; None: the default float dtype. Default: None
+        device: 'cpu' or 'cuda'; None: the device of the model's first parameter
+        print_fn: called with the table; None prints nothing. Default: print
+
+    Returns:
+        the table, as one string
+
+    Example:
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> table = manabu.summary(model, (1, 4), print_fn=None)
+        >>> print(table.splitlines()[2].split(), table.splitlines()[-3])
+        ['0', '(Linear)', '(1,', '8)', '40'] Total params: 58
     """
     names = {module: name for name, module in model.named_modules()}
     rows, depth = [], [0]
@@ -76,7 +110,8 @@ def summary(model, input_shape, dtype=None, device=None, print_fn=print):
     return _table(model, names, rows, print_fn)
 
 
-def _table(model, names, rows, print_fn):
+def _table(model: Module, names: dict[Any, str], rows: list[list[Any]],
+           print_fn: Callable[[str], Any] | None) -> str:
     width = _NAME_WIDTH + _SHAPE_WIDTH + _COUNT_WIDTH
     lines = [
         f"{'Layer (type)':<{_NAME_WIDTH}}{'Output Shape':<{_SHAPE_WIDTH}}"

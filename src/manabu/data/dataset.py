@@ -5,10 +5,18 @@ mini-batches (ミニバッチ). ``TensorDataset`` keeps whole arrays, so the loa
 batch out of them in one indexing operation instead of one Python call per example.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from manabu import backend, random
 from manabu.autograd import Tensor
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 
 class Dataset:
@@ -17,12 +25,25 @@ class Dataset:
     A subclass may also give ``get_batch(indices)``, returning a tuple of arrays with the
     examples at an int64 index array stacked on axis 0; the DataLoader then fetches whole
     batches with it instead of calling ``__getitem__`` once per example.
+
+    As ``torch.utils.data.Dataset``, but the base class has no ``__add__`` (no
+    ConcatDataset).
+
+    Example:
+        >>> class Squares(data.Dataset):
+        ...     def __getitem__(self, i):
+        ...         return np.float32(i), np.float32(i * i)
+        ...     def __len__(self):
+        ...         return 4
+        >>> xs, ys = next(iter(data.DataLoader(Squares(), batch_size=4)))
+        >>> ys.numpy()
+        array([0., 1., 4., 9.], dtype=float32)
     """
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
-    def __len__(self):
+    def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
 
 
@@ -40,9 +61,27 @@ class TensorDataset(Dataset):
 
     ``TensorDataset(x, y)[i]`` is ``(x[i], y[i])``. The arrays (ndarrays or Tensors, kept
     without copying) are in ``.arrays``; ``x`` of shape (N, ...) and ``y`` of shape (N, ...).
+
+    Unlike PyTorch's, it also takes NumPy arrays and nested lists (lists of floats get the
+    default float dtype), and an example is a tuple of arrays, not of Tensors.
+
+    Args:
+        *arrays: one or more ndarrays, Tensors or nested lists with the same first
+            dimension N (ValueError otherwise; scalars are refused)
+
+    Shape:
+        - Input: each array (N, ...)
+        - Output: ``dataset[i]`` is a tuple with one row (...) of each array
+
+    Example:
+        >>> x = np.arange(6.0).reshape(3, 2)
+        >>> dataset = data.TensorDataset(x, np.array([0, 1, 1]))
+        >>> x1, y1 = dataset[1]
+        >>> len(dataset), x1, int(y1)
+        (3, array([2., 3.]), 1)
     """
 
-    def __init__(self, *arrays):
+    def __init__(self, *arrays: Any) -> None:
         if not arrays:
             raise ValueError("TensorDataset needs at least one array")
         self.arrays = tuple(_as_array(a) for a in arrays)
@@ -58,29 +97,51 @@ class TensorDataset(Dataset):
                 f"(shapes {[array.shape for array in self.arrays]})"
             )
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> tuple[Any, ...]:
         return tuple(array[index] for array in self.arrays)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.arrays[0].shape[0]
 
-    def get_batch(self, indices):
-        """All fields for an int64 index array, in one indexing step per array (copies)."""
+    def get_batch(self, indices: Any) -> tuple[Any, ...]:
+        """All fields for an int64 index array, in one indexing step per array (copies).
+
+        Args:
+            indices: an int64 array (B,) of example indices
+
+        Returns:
+            one array (B, ...) per field
+        """
         fields = []
         for array in self.arrays:
             xp = backend.get_array_module(array)
             fields.append(array[xp.asarray(indices)])
         return tuple(fields)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shapes = ", ".join(str(array.shape) for array in self.arrays)
         return f"TensorDataset({shapes})"
 
 
 class Subset(Dataset):
-    """The examples of ``dataset`` at ``indices``, in that order."""
+    """The examples of ``dataset`` at ``indices``, in that order.
 
-    def __init__(self, dataset, indices):
+    The DataLoader fetches a Subset of a TensorDataset (or of another Subset of one) in
+    whole batches, through the indices.
+
+    Args:
+        dataset: the dataset to take examples from
+        indices: the positions to keep, a one-dimensional sequence of ints (negative ones
+            count from the end; IndexError when out of range)
+
+    Example:
+        >>> dataset = data.TensorDataset(np.arange(5.0))
+        >>> part = data.Subset(dataset, [4, 0])
+        >>> len(part), float(part[0][0])
+        (2, 4.0)
+    """
+
+    def __init__(self, dataset: Dataset, indices: Sequence[int] | np.ndarray) -> None:
         self.dataset = dataset
         self.indices = np.asarray(indices, dtype=np.int64)
         if self.indices.ndim != 1:
@@ -91,17 +152,18 @@ class Subset(Dataset):
         if self.indices.size and (self.indices.min() < -n or self.indices.max() >= n):
             raise IndexError(f"Subset: indices out of range for a dataset of {n} examples")
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         return self.dataset[int(self.indices[index])]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.indices.shape[0]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Subset({self.dataset!r}, {len(self)} examples)"
 
 
-def _make_generator(seed=None, generator=None):
+def _make_generator(seed: int | None = None,
+                    generator: np.random.Generator | None = None) -> np.random.Generator:
     """A np.random.Generator from a seed or an existing generator (not both)."""
     if seed is not None and generator is not None:
         raise ValueError("give either seed or generator, not both")
@@ -136,11 +198,29 @@ def _split_lengths(n, lengths):
     return [int(count) for count in counts]
 
 
-def random_split(dataset, lengths, seed=None, generator=None):
+def random_split(dataset: Dataset, lengths: Sequence[int] | Sequence[float],
+                 seed: int | None = None,
+                 generator: np.random.Generator | None = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random ``Subset``s.
 
     ``lengths`` are either example counts summing to ``len(dataset)`` (``[800, 200]``) or
     fractions summing to 1 (``[0.8, 0.2]``). The same ``seed`` gives the same split.
+
+    Args:
+        dataset: the dataset to split
+        lengths: counts summing to ``len(dataset)``, or fractions summing to 1 (what
+            flooring leaves over goes to the parts one at a time, as in PyTorch)
+        seed: the seed of the permutation; None follows ``manabu.manual_seed``
+        generator: a ``np.random.Generator`` to draw from instead (not with ``seed``)
+
+    Returns:
+        one Subset per entry of ``lengths``
+
+    Example:
+        >>> train, val = data.random_split(data.TensorDataset(np.zeros(10)), [0.8, 0.2],
+        ...                                seed=0)
+        >>> len(train), len(val)
+        (8, 2)
     """
     rng = _make_generator(seed, generator)
     n = len(dataset)
@@ -150,10 +230,27 @@ def random_split(dataset, lengths, seed=None, generator=None):
     return [Subset(dataset, order[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
-def train_val_split(dataset, val_fraction=0.2, seed=0, shuffle=True):
+def train_val_split(dataset: Dataset, val_fraction: float = 0.2, seed: int = 0,
+                    shuffle: bool = True) -> tuple[Subset, Subset]:
     """``(train, val)`` Subsets holding ``1 - val_fraction`` and ``val_fraction`` of the data.
 
     With ``shuffle=False`` the validation part is the tail of the dataset (no randomness).
+
+    Args:
+        dataset: the dataset to split
+        val_fraction: the share of examples for validation, in [0, 1] (rounded to a
+            whole number of examples). Default: 0.2
+        seed: the seed of the shuffle. Default: 0
+        shuffle: shuffle before splitting. Default: True
+
+    Returns:
+        ``(train, val)``, two Subsets
+
+    Example:
+        >>> train, val = data.train_val_split(data.TensorDataset(np.arange(5.0)),
+        ...                                   val_fraction=0.4, shuffle=False)
+        >>> val.indices
+        array([3, 4])
     """
     if not 0.0 <= val_fraction <= 1.0:
         raise ValueError(f"train_val_split: val_fraction must be in [0, 1], got {val_fraction}")

@@ -10,13 +10,22 @@ the examples. Any dataset with a ``get_batch(indices)`` method returning a tuple
 gets the same treatment.
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from manabu import backend
 from manabu.autograd import Tensor
 from manabu.data.dataset import Subset, TensorDataset, _make_generator
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from typing import Any
+
+    from manabu.data.dataset import Dataset
 
 
 def _collate_leaf(values):
@@ -40,13 +49,26 @@ def _collate_leaf(values):
     return list(values)  # strings and other objects stay a plain list
 
 
-def default_collate(samples):
+def default_collate(samples: Sequence[Any]) -> Any:
     """Turn a list of examples into a batch, field by field.
 
     Examples that are tuples ``(x, y)`` give a tuple of Tensors ``(X, Y)`` with X of shape
     (B, ...) stacked from the x's; dicts give a dict of Tensors; a single array per example
     gives one Tensor. NumPy arrays keep their dtype; Python ints become int64 (class labels)
     and Python floats the default float dtype.
+
+    Strings and other objects stay a plain list, as in PyTorch.
+
+    Args:
+        samples: a non-empty list of examples of the same structure
+
+    Returns:
+        a Tensor, a tuple of batches or a dict of batches, following the examples
+
+    Example:
+        >>> X, Y = data.default_collate([(np.zeros(3), 0), (np.ones(3), 1)])
+        >>> X.shape, Y.numpy()
+        ((2, 3), array([0, 1]))
     """
     if not samples:
         raise ValueError("default_collate: got an empty list of examples")
@@ -97,18 +119,42 @@ class DataLoader:
     one given as ``generator``); each epoch draws a new permutation from it. ``collate_fn``
     turns a list of examples into a batch (``default_collate`` when None); giving one turns
     the TensorDataset fast path off.
+
+    Compared with ``torch.utils.data.DataLoader``: no worker processes (``num_workers``);
+    ``seed`` replaces a ``torch.Generator``; ``state_dict()`` / ``load_state_dict()``
+    resume in the middle of an epoch.
+
+    Args:
+        dataset: the Dataset to read (anything with ``__getitem__`` and ``__len__``)
+        batch_size: examples per batch, an int >= 1. Default: 1
+        shuffle: draw a new order every epoch. Default: False
+        drop_last: drop the last batch when it is smaller than ``batch_size``.
+            Default: False
+        collate_fn: turns a list of examples into a batch. Default: ``default_collate``
+        seed: the seed of the shuffling generator; None follows ``manabu.manual_seed``
+        generator: a ``np.random.Generator`` to shuffle with instead (not with ``seed``)
+
+    Shape:
+        - Output: for a ``TensorDataset(x, y)`` with x (N, ...) and y (N, ...), batches
+          ``(X, Y)`` of Tensors (batch_size, ...), the last one possibly smaller
+
+    Example:
+        >>> dataset = data.TensorDataset(np.zeros((10, 3)), np.arange(10))
+        >>> loader = data.DataLoader(dataset, batch_size=4, shuffle=True, seed=0)
+        >>> len(loader), [tuple(x.shape) for x, y in loader]
+        (3, [(4, 3), (4, 3), (2, 3)])
     """
 
     def __init__(
         self,
-        dataset,
-        batch_size=1,
-        shuffle=False,
-        drop_last=False,
-        collate_fn=None,
-        seed=None,
-        generator=None,
-    ):
+        dataset: Dataset,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        seed: int | None = None,
+        generator: np.random.Generator | None = None,
+    ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
         if batch_size < 1:
@@ -124,7 +170,7 @@ class DataLoader:
         self._position = 0  # batches handed out in the current epoch
         self._resume_at = 0  # batches to skip at the start of the next epoch (after a load)
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = len(self.dataset)
         if self.drop_last:
             return n // self.batch_size
@@ -149,7 +195,7 @@ class DataLoader:
             return default_collate(samples)
         return self.collate_fn(samples)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         source = None
         if self.collate_fn is None:
             source = _batch_source(self.dataset)
@@ -168,13 +214,24 @@ class DataLoader:
         self._position = 0
 
     # ------------------------------------------------------------------ resuming
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Where the loader stands, as plain Python values (JSON-serialisable).
 
         Taken in the middle of an epoch, it records the generator state from before that
         epoch's permutation and how many batches were handed out, so that after
         ``load_state_dict`` the next ``iter(loader)`` redraws the same permutation and goes
         on from the next batch.
+
+        Example:
+            >>> loader = data.DataLoader(data.TensorDataset(np.arange(6)), batch_size=2,
+            ...                          shuffle=True, seed=0)
+            >>> batches = iter(loader)
+            >>> first = next(batches)
+            >>> state = loader.state_dict()            # one batch of this epoch handed out
+            >>> rest = [b[0].numpy().tolist() for b in batches]
+            >>> loader.load_state_dict(state)
+            >>> [b[0].numpy().tolist() for b in loader] == rest
+            True
         """
         if self._epoch_state is not None:
             return {
@@ -188,15 +245,19 @@ class DataLoader:
             "batches_done": self._resume_at,  # 0 unless a loaded state is still pending
         }
 
-    def load_state_dict(self, state):
-        """Restore a ``state_dict()``: the next epoch continues exactly where it stopped."""
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a ``state_dict()``: the next epoch continues exactly where it stopped.
+
+        Args:
+            state: what ``state_dict()`` returned (or its JSON round trip)
+        """
         self.generator.bit_generator.state = state["generator"]
         self.epoch = int(state["epoch"])
         self._epoch_state = None
         self._position = 0
         self._resume_at = int(state["batches_done"])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, "
             f"shuffle={self.shuffle}, drop_last={self.drop_last})"

@@ -10,12 +10,23 @@ Geometric transforms (rotation, scaling, translation) use *inverse mapping*: for
 pixel of the output we ask where it comes from in the input, and read the input there by
 bilinear interpolation (双線形補間) of the four pixels around that point. Mapping input
 pixels forward instead would leave holes in the output wherever the transform stretches.
+
+Arrays may be NumPy or CuPy (the functions follow their input's array module).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from manabu import backend
 from manabu.functional.im2col import pad
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import ModuleType
+    from typing import Any
 
 __all__ = [
     "adjust_brightness", "adjust_contrast", "affine", "affine_grid", "as_batch",
@@ -24,8 +35,18 @@ __all__ = [
 ]
 
 
-def as_batch(x, name):
-    """``(batch, single)``: x as (N, C, H, W), and whether it was one image (C, H, W)."""
+def as_batch(x: np.ndarray, name: str) -> tuple[np.ndarray, bool]:
+    """``(batch, single)``: x as (N, C, H, W), and whether it was one image (C, H, W).
+
+    Args:
+        x: one image (C, H, W) or a batch (N, C, H, W); other shapes raise ValueError
+        name: the caller's name, for the error messages
+
+    Example:
+        >>> batch, single = data.transform_ops.as_batch(np.zeros((1, 28, 28)), "demo")
+        >>> batch.shape, single
+        ((1, 1, 28, 28), True)
+    """
     if not backend.is_array(x):
         raise TypeError(f"{name}: expected a NumPy array, got {type(x).__name__}")
     if x.ndim == 3:
@@ -38,7 +59,7 @@ def as_batch(x, name):
     )
 
 
-def _per_image(xp, values, n, dtype=None):
+def _per_image(xp: ModuleType, values: Any, n: int, dtype: Any = None) -> Any:
     """A parameter as an array of shape (n,): a scalar is repeated for every image."""
     values = xp.asarray(values, dtype=dtype)
     if values.ndim == 0:
@@ -46,21 +67,43 @@ def _per_image(xp, values, n, dtype=None):
     return values
 
 
-def hflip(x, flip=True):
-    """Mirror left-right the images where ``flip`` (bool, or (N,) bools) is True."""
+def hflip(x: np.ndarray, flip: bool | np.ndarray = True) -> np.ndarray:
+    """Mirror left-right the images where ``flip`` (bool, or (N,) bools) is True.
+
+    Args:
+        x: a batch (N, C, H, W)
+        flip: one bool for every image, or (N,) bools
+
+    Returns:
+        a new array (N, C, H, W)
+
+    Example:
+        >>> x = np.array([[[[1.0, 2.0]]], [[[3.0, 4.0]]]])             # (2, 1, 1, 2)
+        >>> data.transform_ops.hflip(x, np.array([True, False])).tolist()
+        [[[[2.0, 1.0]]], [[[3.0, 4.0]]]]
+    """
     xp = backend.get_array_module(x)
     flip = _per_image(xp, flip, x.shape[0], dtype=bool)
     return xp.where(flip[:, None, None, None], x[..., ::-1], x)
 
 
-def vflip(x, flip=True):
-    """Mirror upside down the images where ``flip`` is True."""
+def vflip(x: np.ndarray, flip: bool | np.ndarray = True) -> np.ndarray:
+    """Mirror upside down the images where ``flip`` is True.
+
+    Args:
+        x: a batch (N, C, H, W)
+        flip: one bool for every image, or (N,) bools
+
+    Returns:
+        a new array (N, C, H, W)
+    """
     xp = backend.get_array_module(x)
     flip = _per_image(xp, flip, x.shape[0], dtype=bool)
     return xp.where(flip[:, None, None, None], x[..., ::-1, :], x)
 
 
-def affine_grid(angle, scale, translate, size, xp=np):
+def affine_grid(angle: np.ndarray, scale: np.ndarray, translate: np.ndarray,
+                size: tuple[int, int], xp: ModuleType = np) -> tuple[np.ndarray, np.ndarray]:
     """Where each output pixel reads the input: ``(rows, cols)``, each (N, H, W), float64.
 
     The forward map turns an image by ``angle`` degrees counter-clockwise (as displayed,
@@ -74,6 +117,22 @@ def affine_grid(angle, scale, translate, size, xp=np):
         [x, y] = R(-angle) [x' - cx - dx, y' - cy - dy] / s + [cx, cy]
 
     with, in screen coordinates (y down), R(-a) [u, v] = [u cos a - v sin a, u sin a + v cos a].
+
+    Args:
+        angle: (N,) degrees, counter-clockwise
+        scale: (N,) positive factors
+        translate: (N, 2) shifts (dx, dy) in pixels
+        size: (H, W) of the output
+        xp: the array module (NumPy or CuPy). Default: numpy
+
+    Returns:
+        ``(rows, cols)``, each (N, H, W) float64: where each output pixel reads the input
+
+    Example:
+        >>> rows, cols = data.transform_ops.affine_grid(np.zeros(1), np.ones(1),
+        ...                                             np.zeros((1, 2)), (2, 3))
+        >>> rows[0].tolist(), cols[0].tolist()                 # the identity map
+        ([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]], [[0.0, 1.0, 2.0], [0.0, 1.0, 2.0]])
     """
     height, width = size
     theta = xp.deg2rad(xp.asarray(angle, dtype=np.float64))[:, None, None]  # (N, 1, 1)
@@ -90,7 +149,8 @@ def affine_grid(angle, scale, translate, size, xp=np):
     return rows, cols
 
 
-def bilinear_sample(x, rows, cols, fill=0.0):
+def bilinear_sample(x: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                    fill: float = 0.0) -> np.ndarray:
     """Read x (N, C, H, W) at real-valued positions ``rows``, ``cols`` (N, Ho, Wo) by bilinear
     interpolation; positions outside the image read ``fill``.
 
@@ -99,6 +159,18 @@ def bilinear_sample(x, rows, cols, fill=0.0):
     with r0 = floor(row), a = row - r0, c0 = floor(col), b = col - c0. The image gets a
     one-pixel border of ``fill`` first, so a position just outside blends the edge pixel with
     the fill, and one further out reads the fill only. Returns (N, C, Ho, Wo), x's dtype.
+
+    Args:
+        x: a batch (N, C, H, W)
+        rows: (N, Ho, Wo) real-valued row positions
+        cols: (N, Ho, Wo) real-valued column positions
+        fill: the value read outside the image. Default: 0
+
+    Example:
+        >>> x = np.array([[[[0.0, 10.0]]]])                               # (1, 1, 1, 2)
+        >>> data.transform_ops.bilinear_sample(x, np.zeros((1, 1, 1)),
+        ...                                    np.full((1, 1, 1), 0.25)).tolist()
+        [[[[2.5]]]]
     """
     xp = backend.get_array_module(x)
     n, channels, height, width = x.shape
@@ -124,10 +196,28 @@ def bilinear_sample(x, rows, cols, fill=0.0):
     return out.reshape((n, channels) + tuple(out_shape))  # (N, C, Ho, Wo)
 
 
-def affine(x, angle=0.0, scale=1.0, translate=(0.0, 0.0), fill=0.0):
+def affine(x: np.ndarray, angle: float | np.ndarray = 0.0, scale: float | np.ndarray = 1.0,
+           translate: Sequence[float] | np.ndarray = (0.0, 0.0),
+           fill: float = 0.0) -> np.ndarray:
     """Rotate (degrees, counter-clockwise), scale and shift (pixels) each image about its
     centre, keeping its size; ``angle`` and ``scale`` are scalars or (N,), ``translate`` a
-    pair or (N, 2). Bilinear interpolation; uncovered pixels get ``fill``."""
+    pair or (N, 2). Bilinear interpolation; uncovered pixels get ``fill``.
+
+    Args:
+        x: a batch (N, C, H, W)
+        angle: degrees, one for all images or (N,). Default: 0
+        scale: positive factors, one or (N,) (ValueError for scale <= 0). Default: 1
+        translate: (dx, dy) pixels, one pair or (N, 2). Default: (0, 0)
+        fill: the value of uncovered pixels. Default: 0
+
+    Returns:
+        (N, C, H, W) in x's dtype
+
+    Example:
+        >>> x = np.array([[[[1.0, 2.0, 3.0]]]])                      # (1, 1, 1, 3)
+        >>> data.transform_ops.affine(x, translate=(1.0, 0.0)).tolist()  # one pixel right
+        [[[[0.0, 1.0, 2.0]]]]
+    """
     xp = backend.get_array_module(x)
     n = x.shape[0]
     angle = _per_image(xp, angle, n, dtype=np.float64)
@@ -141,22 +231,68 @@ def affine(x, angle=0.0, scale=1.0, translate=(0.0, 0.0), fill=0.0):
     return bilinear_sample(x, rows, cols, fill)
 
 
-def rotate(x, angle, fill=0.0):
+def rotate(x: np.ndarray, angle: float | np.ndarray, fill: float = 0.0) -> np.ndarray:
     """Turn each image by ``angle`` degrees counter-clockwise about its centre (90 degrees on
-    a square image is ``np.rot90(x, axes=(-2, -1))``)."""
+    a square image is ``np.rot90(x, axes=(-2, -1))``).
+
+    Args:
+        x: a batch (N, C, H, W)
+        angle: degrees, one for all images or (N,)
+        fill: the value of uncovered pixels. Default: 0
+
+    Returns:
+        (N, C, H, W) in x's dtype
+
+    Example:
+        >>> x = np.arange(4.0).reshape(1, 1, 2, 2)
+        >>> np.allclose(data.transform_ops.rotate(x, 90), np.rot90(x, axes=(-2, -1)))
+        True
+    """
     return affine(x, angle=angle, fill=fill)
 
 
-def pad_images(x, padding, fill=0.0, mode="zeros"):
+def pad_images(x: np.ndarray, padding: tuple[int, int, int, int], fill: float = 0.0,
+               mode: str = "zeros") -> np.ndarray:
     """x (N, C, H, W) with ``padding`` = (top, bottom, left, right) pixels added; mode
-    'zeros' (the constant ``fill``), 'reflect', 'replicate' or 'circular'."""
+    'zeros' (the constant ``fill``), 'reflect', 'replicate' or 'circular'.
+
+    Args:
+        x: a batch (N, C, H, W)
+        padding: (top, bottom, left, right) in pixels
+        fill: the constant of mode 'zeros'. Default: 0
+        mode: 'zeros', 'reflect', 'replicate' or 'circular'. Default: 'zeros'
+
+    Returns:
+        (N, C, H + top + bottom, W + left + right)
+
+    Example:
+        >>> x = np.ones((1, 1, 2, 2))
+        >>> data.transform_ops.pad_images(x, (1, 0, 0, 2)).shape
+        (1, 1, 3, 4)
+    """
     top, bottom, left, right = padding
     return pad(x, ((top, bottom), (left, right)), mode=mode, value=fill)
 
 
-def crop(x, top, left, size):
+def crop(x: np.ndarray, top: int | np.ndarray, left: int | np.ndarray,
+         size: tuple[int, int]) -> np.ndarray:
     """The ``size`` = (h, w) window of each image whose top-left corner is (top[i], left[i])
-    (ints or (N,) ints): (N, C, h, w), gathered for the whole batch at once."""
+    (ints or (N,) ints): (N, C, h, w), gathered for the whole batch at once.
+
+    Args:
+        x: a batch (N, C, H, W)
+        top: the first row of each window, an int or (N,) ints
+        left: the first column of each window, an int or (N,) ints
+        size: (h, w); a window that does not fit raises ValueError
+
+    Returns:
+        (N, C, h, w)
+
+    Example:
+        >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+        >>> data.transform_ops.crop(x, top=1, left=2, size=(2, 2)).tolist()
+        [[[[6.0, 7.0], [10.0, 11.0]]]]
+    """
     xp = backend.get_array_module(x)
     n, channels, height, width = x.shape
     h, w = size
@@ -174,10 +310,29 @@ def crop(x, top, left, size):
     return out.reshape(n, channels, h, w)  # (N, C, h, w)
 
 
-def erase(x, top, left, height, width, value=0.0):
+def erase(x: np.ndarray, top: int | np.ndarray, left: int | np.ndarray,
+          height: int | np.ndarray, width: int | np.ndarray,
+          value: float | np.ndarray = 0.0) -> np.ndarray:
     """Set the (height[i], width[i]) rectangle at (top[i], left[i]) of each image to
     ``value`` (a number, or an array broadcasting to x, e.g. noise); a zero height or width
-    leaves that image untouched. Boxes may extend past the border (they are cut there)."""
+    leaves that image untouched. Boxes may extend past the border (they are cut there).
+
+    Args:
+        x: a batch (N, C, H, W)
+        top: the first row of each box, an int or (N,) ints (may be negative)
+        left: the first column of each box, an int or (N,) ints
+        height: the box heights, an int or (N,) ints
+        width: the box widths, an int or (N,) ints
+        value: a number, or an array broadcasting to x. Default: 0
+
+    Returns:
+        a new array (N, C, H, W)
+
+    Example:
+        >>> x = np.ones((1, 1, 2, 3))
+        >>> data.transform_ops.erase(x, top=0, left=1, height=1, width=5).tolist()
+        [[[[1.0, 0.0, 0.0], [1.0, 1.0, 1.0]]]]
+    """
     xp = backend.get_array_module(x)
     n = x.shape[0]
     top, left, height, width = (_per_image(xp, p, n, dtype=np.int64)
@@ -190,31 +345,83 @@ def erase(x, top, left, height, width, value=0.0):
     return xp.where(inside[:, None], value, x)
 
 
-def clip_range(x, bounds):
-    """x clipped to ``bounds`` = (lo, hi); None leaves it as it is."""
+def clip_range(x: np.ndarray, bounds: tuple[float, float] | None) -> np.ndarray:
+    """x clipped to ``bounds`` = (lo, hi); None leaves it as it is.
+
+    Args:
+        x: any array
+        bounds: (lo, hi), or None for no clipping
+
+    Returns:
+        a new array, or x itself when ``bounds`` is None
+    """
     if bounds is None:
         return x
     return backend.get_array_module(x).clip(x, bounds[0], bounds[1])
 
 
-def adjust_brightness(x, factor, clip=(0.0, 1.0)):
-    """x * factor per image (明るさ): 0 gives black, 1 the image itself; then clipped."""
+def adjust_brightness(x: np.ndarray, factor: float | np.ndarray,
+                      clip: tuple[float, float] | None = (0.0, 1.0)) -> np.ndarray:
+    """x * factor per image (明るさ): 0 gives black, 1 the image itself; then clipped.
+
+    Args:
+        x: a batch (N, C, H, W)
+        factor: one factor or (N,) factors
+        clip: (lo, hi) bounds of the result, or None. Default: (0, 1)
+
+    Returns:
+        (N, C, H, W)
+
+    Example:
+        >>> data.transform_ops.adjust_brightness(np.full((1, 1, 1, 2), 0.6), 2.0).tolist()
+        [[[[1.0, 1.0]]]]
+    """
     xp = backend.get_array_module(x)
     factor = _per_image(xp, factor, x.shape[0], dtype=x.dtype)
     return clip_range(x * factor[:, None, None, None], clip)
 
 
-def adjust_contrast(x, factor, clip=(0.0, 1.0)):
+def adjust_contrast(x: np.ndarray, factor: float | np.ndarray,
+                    clip: tuple[float, float] | None = (0.0, 1.0)) -> np.ndarray:
     """(x - m) * factor + m per image, m its mean grey level (コントラスト): 0 gives a flat
-    image of its mean, 1 the image itself, above 1 more contrast; then clipped."""
+    image of its mean, 1 the image itself, above 1 more contrast; then clipped.
+
+    Args:
+        x: a batch (N, C, H, W)
+        factor: one factor or (N,) factors
+        clip: (lo, hi) bounds of the result, or None. Default: (0, 1)
+
+    Returns:
+        (N, C, H, W)
+
+    Example:
+        >>> x = np.array([[[[0.25, 0.75]]]])
+        >>> data.transform_ops.adjust_contrast(x, 0.0).tolist()          # flat at the mean
+        [[[[0.5, 0.5]]]]
+    """
     xp = backend.get_array_module(x)
     factor = _per_image(xp, factor, x.shape[0], dtype=x.dtype)[:, None, None, None]
     mean = x.mean(axis=(1, 2, 3), keepdims=True)  # (N, 1, 1, 1)
     return clip_range((x - mean) * factor + mean, clip)
 
 
-def normalize(x, mean, std):
-    """(x - mean) / std per channel; ``mean`` and ``std`` are numbers or one per channel."""
+def normalize(x: np.ndarray, mean: float | Sequence[float],
+              std: float | Sequence[float]) -> np.ndarray:
+    """(x - mean) / std per channel; ``mean`` and ``std`` are numbers or one per channel.
+
+    Args:
+        x: a batch (N, C, H, W)
+        mean: one number or C numbers
+        std: one positive number or C positive numbers (ValueError otherwise)
+
+    Returns:
+        (N, C, H, W) in x's dtype
+
+    Example:
+        >>> x = np.ones((1, 2, 1, 1))
+        >>> data.transform_ops.normalize(x, mean=[0.0, 0.5], std=[1.0, 0.5]).ravel()
+        array([1., 1.])
+    """
     xp = backend.get_array_module(x)
     mean = xp.asarray(mean, dtype=x.dtype).reshape(-1, 1, 1)  # (C or 1, 1, 1)
     std = xp.asarray(std, dtype=x.dtype).reshape(-1, 1, 1)

@@ -4,7 +4,10 @@ Every model keeps its constructor arguments in ``self.config``, so ``manabu.save
 record the architecture and ``manabu.load`` can rebuild it.
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 from manabu.model_registry import register_model
 from manabu.models.cnn import CNN1d, CNN3d, LeNet5, ResNet20, SimpleCNN, SmallVGG
@@ -16,6 +19,12 @@ from manabu.models.word2vec import (
     CBOW, SkipGram, UnigramSampler, analogy, contexts_targets, most_similar,
     negative_sampling_loss,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from manabu.nn.module import Module
 
 __all__ = [
     "CNN1d", "CNN3d", "LeNet5", "ResNet20", "SimpleCNN", "SmallVGG",
@@ -37,13 +46,30 @@ _CNNS = {
 _WITH_DROPOUT = (SimpleCNN, SmallVGG, CNN1d, CNN3d)
 
 
-def build(name, input_shape, num_classes, **options):
+def build(name: str, input_shape: Sequence[int], num_classes: int,
+          **options: Any) -> Module:
     """A model by name for inputs of ``input_shape`` (one example) and ``num_classes``.
 
     'mlp' flattens its input; the CNNs ('cnn', 'lenet', 'vgg', 'resnet20' for images
     (C, H, W), 'cnn1d' for (C, L), 'cnn3d' for (C, D, H, W)) adapt their fully connected
     part to the input size. ``hidden_sizes`` only applies to the MLP; ``dropout`` to the MLP
     and to the CNNs that have a dropout layer.
+
+    Args:
+        name: 'mlp', 'cnn', 'lenet' (or 'lenet5'), 'vgg', 'resnet20', 'cnn1d' or 'cnn3d'
+            (ValueError otherwise)
+        input_shape: the shape of one example, without the batch axis
+        num_classes: the number of outputs
+        **options: ``hidden_sizes`` (MLP, default (256, 128)) and ``dropout`` (default 0);
+            others are ignored
+
+    Returns:
+        the model, in train mode
+
+    Example:
+        >>> model = models.build("lenet", input_shape=(1, 28, 28), num_classes=10)
+        >>> type(model).__name__, sum(p.size for p in model.parameters())
+        ('LeNet5', 61706)
     """
     if name == "mlp":
         return MLP(in_features=math.prod(input_shape),

@@ -13,8 +13,17 @@ fully connected part to the input size, returns logits (N, num_classes), and kee
 constructor arguments in ``self.config`` so ``manabu.save`` / ``manabu.load`` can rebuild it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from manabu import nn
 from manabu.functional.activation import relu
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from manabu.autograd import Tensor
 
 __all__ = ["CNN1d", "CNN3d", "LeNet5", "ResNet20", "SimpleCNN", "SmallVGG"]
 
@@ -22,7 +31,7 @@ _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 _POOLS = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d}
 
 
-def _input_shape(model, input_shape, spatial_dims):
+def _input_shape(model: str, input_shape: Sequence[int], spatial_dims: int) -> tuple[int, ...]:
     """input_shape as a tuple (C, *S) of positive ints with ``spatial_dims`` spatial axes."""
     shape = tuple(int(s) for s in input_shape)
     layouts = {1: "(C, L)", 2: "(C, H, W)", 3: "(C, D, H, W)"}
@@ -34,7 +43,7 @@ def _input_shape(model, input_shape, spatial_dims):
     return shape
 
 
-def _halved(model, spatial, times):
+def _halved(model: str, spatial: Sequence[int], times: int) -> tuple[int, ...]:
     """Spatial sizes after ``times`` 2x2 poolings; an error if the input is too small."""
     if min(spatial) < 2 ** times:
         raise ValueError(
@@ -44,7 +53,8 @@ def _halved(model, spatial, times):
     return tuple(s // 2 ** times for s in spatial)
 
 
-def _classifier(features, hidden_size, num_classes, dropout):
+def _classifier(features: int, hidden_size: int, num_classes: int,
+                dropout: float) -> nn.Sequential:
     """Flatten - Linear - ReLU - [Dropout] - Linear: the fully connected head."""
     layers = [nn.Flatten(), nn.Linear(features, hidden_size), nn.ReLU()]
     if dropout > 0:
@@ -61,10 +71,30 @@ class SimpleCNN(nn.Module):
         conv(1->16) 28x28 - pool 14x14 - conv(16->32) 14x14 - pool 7x7 - fc(32*7*7 -> 128)
         - fc(128 -> 10): 206,922 parameters (the benchmark's B2 network).
     For the 8x8 digits the fc layer takes 32*2*2 inputs instead.
+
+    Args:
+        input_shape: one example (C, H, W); each side at least 2 ** len(channels).
+            Default: (1, 28, 28)
+        num_classes: the number of outputs. Default: 10
+        channels: the output channels of each conv block. Default: (16, 32)
+        hidden_size: the width of the hidden fc layer. Default: 128
+        dropout: the drop probability after the hidden fc layer; 0: none. Default: 0
+
+    Shape:
+        - Input: (N, C, H, W), the C, H, W of ``input_shape``
+        - Output: (N, num_classes), logits
+
+    Example:
+        >>> model = models.SimpleCNN(input_shape=(1, 28, 28), num_classes=10)
+        >>> model(manabu.tensor(np.zeros((2, 1, 28, 28), dtype=np.float32))).shape
+        (2, 10)
+        >>> sum(p.size for p in model.parameters())
+        206922
     """
 
-    def __init__(self, input_shape=(1, 28, 28), num_classes=10, channels=(16, 32),
-                 hidden_size=128, dropout=0.0):
+    def __init__(self, input_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10,
+                 channels: Sequence[int] = (16, 32), hidden_size: int = 128,
+                 dropout: float = 0.0) -> None:
         super().__init__()
         shape = _input_shape("SimpleCNN", input_shape, 2)
         self.config = {"input_shape": list(shape), "num_classes": num_classes,
@@ -79,7 +109,7 @@ class SimpleCNN(nn.Module):
         h, w = _halved("SimpleCNN", shape[1:], len(channels))
         self.classifier = _classifier(width * h * w, hidden_size, num_classes, dropout)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))  # (N, C, H, W) -> (N, num_classes)
 
 
@@ -92,10 +122,25 @@ class LeNet5(nn.Module):
     61,706 parameters for (1, 28, 28). The original used tanh-like activations and average
     pooling (``activation='tanh', pooling='avg'``); ReLU and max pooling train faster. For
     inputs smaller than 28x28 (the 8x8 digits) the second convolution is padded too.
+
+    Args:
+        input_shape: one example (C, H, W), at least 4 x 4. Default: (1, 28, 28)
+        num_classes: the number of outputs. Default: 10
+        activation: 'relu', 'tanh' or 'sigmoid'. Default: 'relu'
+        pooling: 'max' or 'avg'. Default: 'max'
+
+    Shape:
+        - Input: (N, C, H, W), the C, H, W of ``input_shape``
+        - Output: (N, num_classes), logits
+
+    Example:
+        >>> model = models.LeNet5(input_shape=(1, 8, 8), activation="tanh", pooling="avg")
+        >>> model(manabu.tensor(np.zeros((2, 1, 8, 8), dtype=np.float32))).shape
+        (2, 10)
     """
 
-    def __init__(self, input_shape=(1, 28, 28), num_classes=10, activation="relu",
-                 pooling="max"):
+    def __init__(self, input_shape: Sequence[int] = (1, 28, 28), num_classes: int = 10,
+                 activation: str = "relu", pooling: str = "max") -> None:
         super().__init__()
         shape = _input_shape("LeNet5", input_shape, 2)
         if activation not in _ACTIVATIONS or pooling not in _POOLS:
@@ -119,7 +164,7 @@ class LeNet5(nn.Module):
             nn.Linear(84, num_classes, init="xavier_uniform"),
         )
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
 
 
@@ -127,10 +172,31 @@ class SmallVGG(nn.Module):
     """A small VGG (Simonyan & Zisserman, 2015): one stage per entry of ``channels``, each
     [conv 3x3 - BatchNorm2d - ReLU] x 2 and a max pool 2, then flatten - fc ``hidden_size``
     - ReLU - [Dropout] - fc. Stacking 3x3 convolutions sees as far as one larger kernel
-    with fewer weights and more non-linearities."""
+    with fewer weights and more non-linearities.
 
-    def __init__(self, input_shape=(3, 32, 32), num_classes=10, channels=(32, 64, 128),
-                 hidden_size=256, dropout=0.0, batch_norm=True):
+    Args:
+        input_shape: one example (C, H, W); each side at least 2 ** len(channels).
+            Default: (3, 32, 32)
+        num_classes: the number of outputs. Default: 10
+        channels: the channels of each stage. Default: (32, 64, 128)
+        hidden_size: the width of the hidden fc layer. Default: 256
+        dropout: the drop probability after the hidden fc layer; 0: none. Default: 0
+        batch_norm: a BatchNorm2d after each conv (which then has no bias).
+            Default: True
+
+    Shape:
+        - Input: (N, C, H, W), the C, H, W of ``input_shape``
+        - Output: (N, num_classes), logits
+
+    Example:
+        >>> model = models.SmallVGG(input_shape=(3, 16, 16), channels=(8, 16))
+        >>> model(manabu.tensor(np.zeros((2, 3, 16, 16), dtype=np.float32))).shape
+        (2, 10)
+    """
+
+    def __init__(self, input_shape: Sequence[int] = (3, 32, 32), num_classes: int = 10,
+                 channels: Sequence[int] = (32, 64, 128), hidden_size: int = 256,
+                 dropout: float = 0.0, batch_norm: bool = True) -> None:
         super().__init__()
         shape = _input_shape("SmallVGG", input_shape, 2)
         self.config = {"input_shape": list(shape), "num_classes": num_classes,
@@ -150,7 +216,7 @@ class SmallVGG(nn.Module):
         h, w = _halved("SmallVGG", shape[1:], len(channels))
         self.classifier = _classifier(width * h * w, hidden_size, num_classes, dropout)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
 
 
@@ -167,10 +233,29 @@ class ResNet20(nn.Module):
     About 0.27M parameters (272,474 with the 1x1 projection shortcuts used here, 269,722 in
     the paper's parameter-free variant). Names follow torchvision (conv1, bn1, layer1..3,
     fc). Residual connections (残差接続) keep the gradient flowing through all 19 convs.
+
+    Args:
+        input_shape: one example (C, H, W); each side at least 2 ** (len(widths) - 1).
+            Default: (3, 32, 32)
+        num_classes: the number of outputs. Default: 10
+        widths: the channels of each stage; stages after the first halve H and W.
+            Default: (16, 32, 64)
+        blocks_per_stage: n, BasicBlocks per stage (6n + 2 layers). Default: 3
+
+    Shape:
+        - Input: (N, C, H, W), the C, H, W of ``input_shape``
+        - Output: (N, num_classes), logits
+
+    Example:
+        >>> model = models.ResNet20()
+        >>> sum(p.size for p in model.parameters())
+        272474
+        >>> model(manabu.tensor(np.zeros((1, 3, 32, 32), dtype=np.float32))).shape
+        (1, 10)
     """
 
-    def __init__(self, input_shape=(3, 32, 32), num_classes=10, widths=(16, 32, 64),
-                 blocks_per_stage=3):
+    def __init__(self, input_shape: Sequence[int] = (3, 32, 32), num_classes: int = 10,
+                 widths: Sequence[int] = (16, 32, 64), blocks_per_stage: int = 3) -> None:
         super().__init__()
         shape = _input_shape("ResNet20", input_shape, 2)
         self.config = {"input_shape": list(shape), "num_classes": num_classes,
@@ -190,7 +275,7 @@ class ResNet20(nn.Module):
         self.pool = nn.GlobalAvgPool2d()
         self.fc = nn.Linear(width, num_classes, init="xavier_uniform")
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         x = relu(self.bn1(self.conv1(x)))
         for i in range(self.stages):
             x = getattr(self, f"layer{i + 1}")(x)
@@ -203,7 +288,8 @@ class _ConvNet(nn.Module):
 
     _conv, _norm, _pool, _gap = None, None, None, None
 
-    def _build(self, shape, num_classes, channels, kernel_size, dropout):
+    def _build(self, shape: tuple[int, ...], num_classes: int, channels: Sequence[int],
+               kernel_size: int, dropout: float) -> None:
         layers = []
         width = shape[0]
         spatial = shape[1:]
@@ -222,19 +308,37 @@ class _ConvNet(nn.Module):
         head.append(nn.Linear(width, num_classes, init="xavier_uniform"))
         self.classifier = nn.Sequential(*head)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))  # (N, C, *S) -> (N, num_classes)
 
 
 class CNN1d(_ConvNet):
     """A 1-D CNN for sequences and waveforms (一次元畳み込み), input (N, C, L): per entry of
     ``channels`` a conv1d (``kernel_size``, 'same' padding) - BatchNorm1d - ReLU - max pool
-    2 block, then global average pooling over time and a fc layer, so any length works."""
+    2 block, then global average pooling over time and a fc layer, so any length works.
+
+    Args:
+        input_shape: one example (C, L). Default: (1, 128)
+        num_classes: the number of outputs. Default: 10
+        channels: the channels of each block. Default: (16, 32, 64)
+        kernel_size: an odd kernel length. Default: 5
+        dropout: the drop probability before the fc layer; 0: none. Default: 0
+
+    Shape:
+        - Input: (N, C, L); L may differ from ``input_shape``'s
+        - Output: (N, num_classes), logits
+
+    Example:
+        >>> model = models.CNN1d(input_shape=(1, 128), num_classes=4)
+        >>> model(manabu.tensor(np.zeros((2, 1, 300), dtype=np.float32))).shape
+        (2, 4)
+    """
 
     _conv, _norm, _pool, _gap = nn.Conv1d, nn.BatchNorm1d, nn.MaxPool1d, nn.GlobalAvgPool1d
 
-    def __init__(self, input_shape=(1, 128), num_classes=10, channels=(16, 32, 64),
-                 kernel_size=5, dropout=0.0):
+    def __init__(self, input_shape: Sequence[int] = (1, 128), num_classes: int = 10,
+                 channels: Sequence[int] = (16, 32, 64), kernel_size: int = 5,
+                 dropout: float = 0.0) -> None:
         super().__init__()
         shape = _input_shape("CNN1d", input_shape, 1)
         if kernel_size % 2 == 0:
@@ -250,12 +354,28 @@ class CNN3d(_ConvNet):
     """A 3-D CNN for short clips or volumes (三次元畳み込み), input (N, C, D, H, W): per entry
     of ``channels`` a conv3d 3x3x3 (padding 1) - BatchNorm3d - ReLU - max pool 2 block
     (a time axis already of length 1 is not pooled), then global average pooling and a fc
-    layer."""
+    layer.
+
+    Args:
+        input_shape: one example (C, D, H, W). Default: (1, 8, 32, 32)
+        num_classes: the number of outputs. Default: 10
+        channels: the channels of each block. Default: (8, 16, 32)
+        dropout: the drop probability before the fc layer; 0: none. Default: 0
+
+    Shape:
+        - Input: (N, C, D, H, W)
+        - Output: (N, num_classes), logits
+
+    Example:
+        >>> model = models.CNN3d(input_shape=(1, 4, 8, 8), channels=(4,), num_classes=3)
+        >>> model(manabu.tensor(np.zeros((2, 1, 4, 8, 8), dtype=np.float32))).shape
+        (2, 3)
+    """
 
     _conv, _norm, _pool, _gap = nn.Conv3d, nn.BatchNorm3d, nn.MaxPool3d, nn.GlobalAvgPool3d
 
-    def __init__(self, input_shape=(1, 8, 32, 32), num_classes=10, channels=(8, 16, 32),
-                 dropout=0.0):
+    def __init__(self, input_shape: Sequence[int] = (1, 8, 32, 32), num_classes: int = 10,
+                 channels: Sequence[int] = (8, 16, 32), dropout: float = 0.0) -> None:
         super().__init__()
         shape = _input_shape("CNN3d", input_shape, 3)
         self.config = {"input_shape": list(shape), "num_classes": num_classes,

@@ -28,7 +28,9 @@ get different replies.
 ``dialogue_pairs`` turns ``datasets.toy_dialogues`` into (context, response) arrays.
 """
 
-from collections import namedtuple
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -39,26 +41,63 @@ from manabu.functional.elementwise import exp
 from manabu.functional.loss import cross_entropy
 from manabu.functional.shape import broadcast_to, concatenate, expand_dims, split
 from manabu.models.seq2seq import (
-    CELLS, as_ids, beam_decode, check_cell, from_hn, greedy_decode, to_hx, vocab_count,
+    beam_decode, check_cell, from_hn, greedy_decode, to_hx, vocab_count,
 )
+from manabu.models.sequence import CELLS, as_ids
 from manabu.random import get_generator
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
+
+    from manabu.data.text import Vocabulary
+
+    State = dict[str, Any]  # the decoder's state: "h" (and "c"), "condition"
 
 __all__ = ["HRED", "VHRED", "DialogueLoss", "dialogue_pairs", "gaussian_kl", "kl_annealing"]
 
-DialogueLoss = namedtuple("DialogueLoss", ["loss", "reconstruction", "kl"])
-DialogueLoss.__doc__ = """``loss``: what to minimise (a scalar Tensor); ``reconstruction``:
-the mean cross-entropy per reply token (float); ``kl``: the mean KL per reply (float, 0 for
-HRED)."""
+
+class DialogueLoss(NamedTuple):
+    """``loss``: what to minimise (a scalar Tensor); ``reconstruction``:
+    the mean cross-entropy per reply token (float); ``kl``: the mean KL per reply (float, 0 for
+    HRED).
+
+    A named tuple, as ``HRED.loss`` and ``VHRED.loss`` return it.
+
+    Args:
+        loss: the scalar Tensor to call ``backward()`` on
+        reconstruction: the mean cross-entropy per reply token
+        kl: the mean KL divergence per reply (0 for HRED)
+
+    Example:
+        >>> from manabu.models.hred import DialogueLoss
+        >>> result = DialogueLoss(manabu.tensor(2.5), reconstruction=2.0, kl=0.5)
+        >>> loss, reconstruction, kl = result
+        >>> reconstruction, result.kl
+        (2.0, 0.5)
+    """
+
+    loss: Tensor
+    reconstruction: float
+    kl: float
 
 
-def kl_annealing(step, warmup_steps):
-    """KL annealing: the KL weight rises linearly from 0 (step 0) to 1 (``warmup_steps``)."""
+def kl_annealing(step: int, warmup_steps: int) -> float:
+    """KL annealing: the KL weight rises linearly from 0 (step 0) to 1 (``warmup_steps``).
+
+    Example:
+        >>> [models.kl_annealing(step, warmup_steps=4) for step in (0, 2, 4, 8)]
+        [0.0, 0.5, 1.0, 1.0]
+    """
     if warmup_steps <= 0:
         return 1.0
     return min(1.0, step / warmup_steps)
 
 
-def dialogue_pairs(dialogues, vocab, response_turns=None, max_context=None):
+def dialogue_pairs(
+    dialogues: Sequence[Sequence[Sequence[str]]], vocab: Vocabulary,
+    response_turns: Iterable[int] | None = None, max_context: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(context, response_in, response_out) arrays for training HRED on ``dialogues``
     (lists of utterances, each a list of word tokens, as ``toy_dialogues`` gives).
 
@@ -67,6 +106,22 @@ def dialogue_pairs(dialogues, vocab, response_turns=None, max_context=None):
     response turn k. context (M, K, L): each utterance + <eos>, padded with <pad> to L
     tokens, and missing turns (shorter contexts) are all <pad> at the end; response_in
     (M, T) = <bos> + reply, response_out (M, T) = reply + <eos>, padded with <pad>.
+
+    Args:
+        dialogues: dialogues, each a list of utterances, each a list of word tokens
+        vocab: the Vocabulary with pad, bos and eos tokens
+        response_turns: the turns to answer; None: every turn from 1 on. Default: None
+        max_context: the most turns of context; None: all before the reply.
+            Default: None
+
+    Returns:
+        ``(context (M, K, L), response_in (M, T), response_out (M, T))``, int64
+
+    Example:
+        >>> dialogues, vocab = data.toy_dialogues(n=4, turns=3)
+        >>> context, response_in, response_out = models.dialogue_pairs(dialogues, vocab)
+        >>> context.shape[:2], response_in.shape == response_out.shape     # 2 replies each
+        ((8, 2), True)
     """
     examples = []
     for dialogue in dialogues:
@@ -114,13 +169,42 @@ class HRED(nn.Module):
     - ``loss(context, response_in, response_out)`` -> DialogueLoss (padding ignored).
     - ``generate(context, max_len=20, beam_width=1)`` -> ids (N, max_len), <pad> after
       <eos>.
+
+    Args:
+        vocab_size: V, an int or a Vocabulary
+        embed_dim: the size of the shared embeddings. Default: 32
+        utterance_dim: the utterance encoder's state size (per direction). Default: 128
+        context_dim: the context encoder's state size. Default: 128
+        decoder_dim: the decoder's state size. Default: 128
+        cell: 'gru' or 'lstm' for all three RNNs. Default: 'gru'
+        pad_id: the padding id (skipped, and ignored by the loss). Default: 0
+        bos_id: the decoder's start id. Default: 2
+        eos_id: the id that ends a reply. Default: 3
+        bidirectional: a 双方向 utterance encoder. Default: True
+        pooling: 'mean' or 'last', how u_k is read from the utterance encoder.
+            Default: 'mean'
+
+    Shape:
+        - Input: context (N, K, L) and response_in (N, T), integer ids
+        - Output: logits (N, T, V)
+
+    Example:
+        >>> dialogues, vocab = data.toy_dialogues(n=4)
+        >>> context, response_in, response_out = models.dialogue_pairs(dialogues, vocab)
+        >>> model = models.HRED(vocab, embed_dim=8, utterance_dim=16, context_dim=16,
+        ...                     decoder_dim=16)
+        >>> model(context, response_in).shape == response_in.shape + (len(vocab),)
+        True
+        >>> model.generate(context[:2], max_len=5).shape
+        (2, 5)
     """
 
     latent_dim = 0
 
-    def __init__(self, vocab_size, embed_dim=32, utterance_dim=128, context_dim=128,
-                 decoder_dim=128, cell="gru", pad_id=0, bos_id=2, eos_id=3,
-                 bidirectional=True, pooling="mean"):
+    def __init__(self, vocab_size: int | Vocabulary, embed_dim: int = 32,
+                 utterance_dim: int = 128, context_dim: int = 128, decoder_dim: int = 128,
+                 cell: str = "gru", pad_id: int = 0, bos_id: int = 2, eos_id: int = 3,
+                 bidirectional: bool = True, pooling: str = "mean") -> None:
         super().__init__()
         name = type(self).__name__
         check_cell(name, cell)
@@ -150,7 +234,7 @@ class HRED(nn.Module):
         self.out = nn.Linear(decoder_dim, vocab, init="xavier_uniform")
 
     # ------------------------------------------------------------------ encoders
-    def encode_utterances(self, ids):
+    def encode_utterances(self, ids: Any) -> Tensor:
         """Utterances (M, L) -> their vectors u (M, D * utterance_dim), D = 2 when
         bidirectional: the mean of the encoder's outputs over the real tokens
         (``pooling='mean'``) or its last valid state ('last')."""
@@ -166,7 +250,7 @@ class HRED(nn.Module):
             return h[0]  # (M, Hu)
         return concatenate([h[0], h[1]], axis=1)  # (M, 2 Hu): forward and backward
 
-    def encode(self, context):
+    def encode(self, context: Any) -> Tensor:
         """The context vector c_K (N, context_dim) of ``context`` (N, K, L)."""
         ids = as_ids(type(self).__name__, context, 3)
         N, K, L = ids.shape
@@ -177,7 +261,7 @@ class HRED(nn.Module):
         return from_hn(self.cell, h_n)["h"]  # (N, Hc)
 
     # ------------------------------------------------------------------ decoder
-    def start_state(self, condition):
+    def start_state(self, condition: Tensor) -> State:
         """The decoder's first state from the condition [c; z] (N, C)."""
         h = tanh(self.bridge(condition))  # (N, Hd)
         state = {"h": h, "condition": condition}
@@ -186,7 +270,7 @@ class HRED(nn.Module):
             state["c"] = Tensor(xp.zeros(h.shape, dtype=h.dtype))
         return state
 
-    def decode(self, response_in, state):
+    def decode(self, response_in: Any, state: State) -> tuple[Tensor, State]:
         """Logits (N, T, V) for the decoder inputs (N, T) from ``state``; and the new
         state."""
         e = self.embed(as_ids(type(self).__name__, response_in, 2))  # (N, T, E)
@@ -199,35 +283,38 @@ class HRED(nn.Module):
         new_state["condition"] = condition
         return self.out(hs), new_state
 
-    def _step(self, tokens, state):
+    def _step(self, tokens: np.ndarray, state: State) -> tuple[Tensor, State, None]:
         logits, state = self.decode(tokens[:, None], state)  # (N, 1, V)
         return logits[:, 0], state, None
 
-    def condition(self, context, response=None, sample=True):
+    def condition(self, context: Any, response: Any = None,
+                  sample: bool = True) -> tuple[Tensor, Tensor | None]:
         """The decoder's condition: c_K (HRED), and the KL (None)."""
         return self.encode(context), None
 
     # ------------------------------------------------------------------ API
-    def forward(self, context, response_in):
+    def forward(self, context: Any, response_in: Any) -> Tensor:
         condition, _ = self.condition(context)
         logits, _ = self.decode(response_in, self.start_state(condition))
         return logits  # (N, T, V)
 
-    def _reconstruction(self, logits, response_out):
+    def _reconstruction(self, logits: Tensor, response_out: Any) -> tuple[Tensor, int]:
         target = as_ids(type(self).__name__, response_out, 2)
         total = cross_entropy(logits, target, ignore_index=self.pad_id, reduction="sum",
                               axis=-1)
         tokens = max(int((target != self.pad_id).sum()), 1)
         return total, tokens
 
-    def loss(self, context, response_in, response_out, kl_weight=1.0):
+    def loss(self, context: Any, response_in: Any, response_out: Any,
+             kl_weight: float = 1.0) -> DialogueLoss:
         """DialogueLoss: the mean cross-entropy per reply token (<pad> ignored)."""
         logits = self.forward(context, response_in)
         total, tokens = self._reconstruction(logits, response_out)
         loss = total / tokens
         return DialogueLoss(loss, float(loss.data), 0.0)
 
-    def generate(self, context, max_len=20, beam_width=1, sample=True, length_penalty=0.0):
+    def generate(self, context: Any, max_len: int = 20, beam_width: int = 1,
+                 sample: bool = True, length_penalty: float = 0.0) -> np.ndarray:
         """Replies (N, max_len) int64, each ending with <eos> (then <pad>) unless cut at
         ``max_len``. Greedy when ``beam_width`` is 1, else ビームサーチ per dialogue.
         VHRED draws z from the prior (``sample=False``: its mean)."""
@@ -243,9 +330,16 @@ class HRED(nn.Module):
                                self.eos_id, self.pad_id, length_penalty)
 
 
-def gaussian_kl(mu_q, logvar_q, mu_p, logvar_p):
+def gaussian_kl(mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor) -> Tensor:
     """KL(N(mu_q, exp(logvar_q)) || N(mu_p, exp(logvar_p))) per row, summed over the
-    latent axis: (N, Z) -> (N,)."""
+    latent axis: (N, Z) -> (N,).
+
+    Example:
+        >>> from manabu.models.hred import gaussian_kl
+        >>> zero, one = manabu.tensor(np.zeros((1, 2))), manabu.tensor(np.ones((1, 2)))
+        >>> gaussian_kl(one, zero, zero, zero).numpy()       # 1/2 sum (mu_q - mu_p)^2
+        array([1.])
+    """
     ratio = exp(logvar_q - logvar_p)  # s_q / s_p
     gap = (mu_q - mu_p) * (mu_q - mu_p) * exp(-logvar_p)  # (mu_q - mu_p)^2 / s_p
     return 0.5 * (logvar_p - logvar_q + ratio + gap - 1.0).sum(axis=1)
@@ -261,11 +355,40 @@ class VHRED(HRED):
     the posterior when the reply is given (training), else from the prior with kl None.
     ``loss(..., kl_weight)`` is (sum of token cross-entropies + kl_weight * sum of KLs) /
     number of reply tokens: the negative 変分下限 per token when kl_weight is 1.
+
+    Args:
+        vocab_size: V, an int or a Vocabulary
+        embed_dim: the size of the shared embeddings. Default: 32
+        utterance_dim: the utterance encoder's state size (per direction). Default: 128
+        context_dim: the context encoder's state size. Default: 128
+        decoder_dim: the decoder's state size. Default: 128
+        cell: 'gru' or 'lstm'. Default: 'gru'
+        pad_id: the padding id. Default: 0
+        bos_id: the decoder's start id. Default: 2
+        eos_id: the id that ends a reply. Default: 3
+        bidirectional: a 双方向 utterance encoder. Default: True
+        pooling: 'mean' or 'last'. Default: 'mean'
+        latent_dim: Z, the size of z. Default: 16
+
+    Shape:
+        - Input: context (N, K, L), response_in (N, T) and optionally response_out (N, T)
+        - Output: ``(logits (N, T, V), kl (N,) or None)``
+
+    Example:
+        >>> dialogues, vocab = data.toy_dialogues(n=2)
+        >>> context, response_in, response_out = models.dialogue_pairs(dialogues, vocab)
+        >>> model = models.VHRED(vocab, embed_dim=8, utterance_dim=8, context_dim=8,
+        ...                      decoder_dim=8, latent_dim=4)
+        >>> logits, kl = model(context, response_in, response_out)
+        >>> kl.shape, model.loss(context, response_in, response_out, kl_weight=0.1).kl > 0
+        ((4,), True)
     """
 
-    def __init__(self, vocab_size, embed_dim=32, utterance_dim=128, context_dim=128,
-                 decoder_dim=128, cell="gru", pad_id=0, bos_id=2, eos_id=3,
-                 bidirectional=True, pooling="mean", latent_dim=16):
+    def __init__(self, vocab_size: int | Vocabulary, embed_dim: int = 32,
+                 utterance_dim: int = 128, context_dim: int = 128, decoder_dim: int = 128,
+                 cell: str = "gru", pad_id: int = 0, bos_id: int = 2, eos_id: int = 3,
+                 bidirectional: bool = True, pooling: str = "mean",
+                 latent_dim: int = 16) -> None:
         self.latent_dim = int(latent_dim)
         super().__init__(vocab_size, embed_dim, utterance_dim, context_dim, decoder_dim, cell,
                          pad_id, bos_id, eos_id, bidirectional, pooling)
@@ -282,7 +405,8 @@ class VHRED(HRED):
             nn.Linear(context_dim, 2 * latent_dim, init="xavier_uniform"),
         )
 
-    def condition(self, context, response=None, sample=True):
+    def condition(self, context: Any, response: Any = None,
+                  sample: bool = True) -> tuple[Tensor, Tensor | None]:
         """[c_K; z] (N, Hc + Z) and the KL (N,) (None without ``response``); z is
         mu itself with ``sample=False``."""
         c = self.encode(context)  # (N, Hc)
@@ -302,12 +426,14 @@ class VHRED(HRED):
         z = mu + exp(0.5 * logvar) * Tensor(eps)  # reparameterisation: z = mu + sigma * eps
         return concatenate([c, z], axis=1), kl  # (N, Hc + Z)
 
-    def forward(self, context, response_in, response_out=None):
+    def forward(self, context: Any, response_in: Any,
+                response_out: Any = None) -> tuple[Tensor, Tensor | None]:
         condition, kl = self.condition(context, response_out)
         logits, _ = self.decode(response_in, self.start_state(condition))
         return logits, kl  # (N, T, V), (N,) or None
 
-    def loss(self, context, response_in, response_out, kl_weight=1.0):
+    def loss(self, context: Any, response_in: Any, response_out: Any,
+             kl_weight: float = 1.0) -> DialogueLoss:
         """DialogueLoss with loss = (token CE sum + kl_weight * KL sum) / tokens."""
         logits, kl = self.forward(context, response_in, response_out)
         total, tokens = self._reconstruction(logits, response_out)

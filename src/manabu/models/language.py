@@ -14,32 +14,32 @@ Training minimises the cross-entropy of the next token (nats per token); the per
 average: a uniform guess over V tokens has perplexity V.
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from manabu import backend, nn
-from manabu.autograd import Tensor, no_grad
+from manabu.autograd import no_grad
 from manabu.data.datasets.shakespeare import char_lm_batches
 from manabu.functional.dropout import dropout as dropout_op
 from manabu.functional.loss import cross_entropy
+from manabu.models.sequence import CELLS, as_ids
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from manabu.autograd import Tensor
+    from manabu.nn.module import Module
+
+    State = Any  # the recurrent layer's state: h_n (GRU, RNN) or (h_n, c_n) (LSTM)
 
 __all__ = ["RNNLM", "evaluate_lm", "lm_loss", "perplexity"]
 
-CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
-
-def _ids_array(ids):
-    """Token ids as an integer NumPy/CuPy array (from a Tensor, an array or a list)."""
-    raw = ids.data if isinstance(ids, Tensor) else ids
-    xp = backend.get_array_module(raw) if backend.is_array(raw) else np
-    raw = xp.asarray(raw)
-    if raw.dtype.kind not in "iu":
-        raise TypeError(f"RNNLM: token ids must be integers, got dtype {raw.dtype}")
-    return raw
-
-
-def _to_model(model, ids):
+def _to_model(model: Module, ids: Any) -> Any:
     """ids moved to the device of ``model``'s parameters (NumPy or CuPy)."""
     first = next(iter(model.parameters()))
     return backend.get_array_module(first.data).asarray(ids)
@@ -67,10 +67,33 @@ class RNNLM(nn.Module):
     ``nn.detach_state``) to continue a stream, as truncated BPTT (打ち切り型BPTT) does.
     Parameters are named ``embedding.weight``, ``rnn.weight_ih_l0``, ..., ``decoder.weight``,
     ``decoder.bias``: a PyTorch module with the same three attributes loads the state_dict.
+
+    Args:
+        vocab_size: V, the number of token ids
+        embed_dim: the size of the embeddings
+        hidden_dim: the size of the recurrent state
+        num_layers: stacked recurrent layers. Default: 1
+        cell: 'lstm', 'gru' or 'rnn'. Default: 'lstm'
+        dropout: the drop probability, in [0, 1). Default: 0
+        tie_weights: share the embedding with the output layer (needs
+            embed_dim == hidden_dim). Default: False
+
+    Shape:
+        - Input: ids (N, T), integers in [0, V)
+        - Output: ``(logits, state)``: logits (N, T, V); state h_n (num_layers, N,
+          hidden_dim), or (h_n, c_n) for an LSTM
+
+    Example:
+        >>> model = models.RNNLM(vocab_size=50, embed_dim=16, hidden_dim=32)
+        >>> logits, (h, c) = model(np.zeros((2, 7), dtype=np.int64))
+        >>> logits.shape, h.shape
+        ((2, 7, 50), (1, 2, 32))
+        >>> model.generate([1, 2], length=5, temperature=0).shape     # greedy
+        (7,)
     """
 
-    def __init__(self, vocab_size, embed_dim, hidden_dim, num_layers=1, cell="lstm",
-                 dropout=0.0, tie_weights=False):
+    def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int, num_layers: int = 1,
+                 cell: str = "lstm", dropout: float = 0.0, tie_weights: bool = False) -> None:
         super().__init__()
         for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim),
                             ("hidden_dim", hidden_dim), ("num_layers", num_layers)):
@@ -102,7 +125,7 @@ class RNNLM(nn.Module):
             self.decoder.weight = self.embedding.weight  # one Parameter, two uses
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Embedding and output weights U(-0.1, 0.1), output bias 0; the recurrent layer's
         own initialisation (PyTorch's)."""
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
@@ -111,8 +134,8 @@ class RNNLM(nn.Module):
         nn.init.zeros_(self.decoder.bias)
         self.rnn.reset_parameters()
 
-    def forward(self, ids, state=None):
-        ids = _ids_array(ids)
+    def forward(self, ids: Any, state: State | None = None) -> tuple[Tensor, State]:
+        ids = as_ids("RNNLM", ids)
         if ids.ndim != 2:
             raise ValueError(
                 f"RNNLM: expected token ids of shape (N, T), got {tuple(ids.shape)}; for one "
@@ -126,7 +149,9 @@ class RNNLM(nn.Module):
             h = dropout_op(h, self.dropout, training=True)
         return self.decoder(h), state  # (N, T, V)
 
-    def generate(self, prefix_ids, length, temperature=1.0, top_k=None, generator=None):
+    def generate(self, prefix_ids: Any, length: int, temperature: float = 1.0,
+                 top_k: int | None = None,
+                 generator: np.random.Generator | None = None) -> np.ndarray:
         """Continue ``prefix_ids`` by ``length`` tokens drawn one at a time.
 
         Each new token is drawn from softmax(logits / temperature) over the ``top_k`` best
@@ -137,7 +162,8 @@ class RNNLM(nn.Module):
         recording a graph. Returns an int64 array: the prefix followed by the new tokens,
         (T0 + length,) for a 1-D prefix, (N, T0 + length) for a batch (N, T0).
         """
-        prefix = np.asarray(backend.to_device(_ids_array(prefix_ids), "cpu"), dtype=np.int64)
+        prefix = as_ids("RNNLM.generate", prefix_ids)
+        prefix = np.asarray(backend.to_device(prefix, "cpu"), dtype=np.int64)
         if prefix.ndim not in (1, 2) or prefix.shape[-1] == 0:
             raise ValueError(f"RNNLM.generate: prefix_ids must be a non-empty (T0,) or "
                              f"(N, T0) array of ids, got shape {prefix.shape}")
@@ -168,34 +194,60 @@ class RNNLM(nn.Module):
         out = np.concatenate(tokens, axis=1)  # (N, T0 + length)
         return out if prefix.ndim == 2 else out[0]
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         c = self.config
         tied = ", tie_weights=True" if c["tie_weights"] else ""
         return f"vocab_size={c['vocab_size']}, cell={c['cell']!r}{tied}"
 
 
-def lm_loss(logits, targets):
+def lm_loss(logits: Tensor, targets: Any) -> Tensor:
     """Mean cross-entropy of the next token in nats: logits (N, T, V), targets (N, T) ids.
 
         L = -(1 / NT) sum_{n,t} log softmax(logits_{n,t})[targets_{n,t}]
+
+    Args:
+        logits: scores (N, T, V)
+        targets: the next tokens (N, T), integer ids (a Tensor, an array or lists)
+
+    Returns:
+        a scalar Tensor
+
+    Example:
+        >>> uniform = manabu.tensor(np.zeros((1, 2, 4), dtype=np.float32))
+        >>> round(float(models.lm_loss(uniform, [[0, 3]]).item()), 4)      # log 4
+        1.3863
     """
     N, T, V = logits.shape
-    targets = _ids_array(targets)
+    targets = as_ids("lm_loss", targets)
     if tuple(targets.shape) != (N, T):
         raise ValueError(f"lm_loss: targets must have shape (N, T) = ({N}, {T}) like the "
                          f"logits {tuple(logits.shape)}, got {tuple(targets.shape)}")
     return cross_entropy(logits.reshape(N * T, V), targets.reshape(N * T))  # (N*T, V) rows
 
 
-def evaluate_lm(model, ids, batch_size=32, seq_len=None):
+def evaluate_lm(model: Module, ids: Any, batch_size: int = 32,
+                seq_len: int | None = None) -> float:
     """The mean next-token cross-entropy (nats per token) of ``model`` on the stream ``ids``.
 
     The stream (L,) is cut into ``batch_size`` parallel rows (``char_lm_batches``) and read
     in windows of ``seq_len`` tokens (default: each row in one window), carrying the state
     across windows, in eval mode and without a graph. Tokens left over at the end of the
     rows (fewer than batch_size * seq_len) are not scored.
+
+    Args:
+        model: a model called as ``model(ids (N, T), state) -> (logits, state)``, as RNNLM
+        ids: the token stream (L,)
+        batch_size: N, the parallel rows. Default: 32
+        seq_len: T, the window length; None: each row in one window. Default: None
+
+    Example:
+        >>> model = models.RNNLM(vocab_size=10, embed_dim=8, hidden_dim=8)
+        >>> loss = models.evaluate_lm(model, np.arange(41) % 10, batch_size=4, seq_len=5)
+        >>> 2.0 < loss < 2.6              # near log 10 = 2.30 for an untrained model
+        True
     """
-    ids = np.asarray(backend.to_device(_ids_array(ids), "cpu"), dtype=np.int64).reshape(-1)
+    ids = as_ids("evaluate_lm", ids)
+    ids = np.asarray(backend.to_device(ids, "cpu"), dtype=np.int64).reshape(-1)  # (L,)
     if seq_len is None:
         seq_len = (len(ids) - 1) // batch_size
     inputs, targets = char_lm_batches(ids, batch_size, seq_len)  # (W, N, T) each
@@ -213,7 +265,14 @@ def evaluate_lm(model, ids, batch_size=32, seq_len=None):
     return total / len(inputs)
 
 
-def perplexity(model, ids, batch_size=32, seq_len=None):
+def perplexity(model: Module, ids: Any, batch_size: int = 32,
+               seq_len: int | None = None) -> float:
     """パープレキシティ exp(mean cross-entropy) of ``model`` on ``ids`` (see evaluate_lm);
-    for a loss already computed, take math.exp(loss)."""
+    for a loss already computed, take math.exp(loss).
+
+    Example:
+        >>> model = models.RNNLM(vocab_size=10, embed_dim=8, hidden_dim=8)
+        >>> 8 < models.perplexity(model, np.arange(41) % 10, batch_size=4) < 12   # about V
+        True
+    """
     return math.exp(evaluate_lm(model, ids, batch_size=batch_size, seq_len=seq_len))

@@ -25,6 +25,10 @@ Improvements from "Deep Learning from Scratch 2" (chapters 7 and 8), each an opt
 values, reading a window of sin and writing the window of cos.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from manabu import backend, nn
@@ -32,11 +36,18 @@ from manabu.autograd import Tensor, no_grad
 from manabu.functional.activation import log_softmax
 from manabu.functional.loss import cross_entropy
 from manabu.functional.shape import broadcast_to, concatenate, expand_dims, squeeze
+from manabu.models.sequence import CELLS, as_ids
 from manabu.optim.clip import clip_grad_norm_
 
-__all__ = ["Seq2Seq", "Seq2SeqRegressor", "train_epoch"]
+if TYPE_CHECKING:
+    from typing import Any
 
-CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+    from manabu.data.text import Vocabulary
+    from manabu.optim.optimizer import Optimizer
+
+    State = dict[str, Any]  # the decoder's state: "h" (and "c"), "summary", "keys", "mask"
+
+__all__ = ["Seq2Seq", "Seq2SeqRegressor", "train_epoch"]
 
 
 def check_cell(model, cell, allowed=("lstm", "gru")):
@@ -50,17 +61,6 @@ def vocab_count(model, name, value):
     if size <= 0:
         raise ValueError(f"{model}: {name} must be a positive vocabulary size, got {value!r}")
     return int(size)
-
-
-def as_ids(model, ids, ndim):
-    """Token ids (Tensor, array or nested lists) as an integer array with ``ndim`` axes."""
-    ids = ids.data if isinstance(ids, Tensor) else ids
-    xp = backend.get_array_module(ids) if backend.is_array(ids) else np
-    ids = xp.asarray(ids)
-    if ids.ndim != ndim or ids.dtype.kind not in "iu":
-        raise ValueError(f"{model}: expected integer token ids with {ndim} axes, got shape "
-                         f"{tuple(ids.shape)} of {ids.dtype}")
-    return ids
 
 
 def to_hx(cell, state):
@@ -152,10 +152,35 @@ class Seq2Seq(nn.Module):
     - ``generate(src, start_id, max_len, beam_width=1, end_id=None)`` -> ids (N, max_len):
       greedy when beam_width is 1, else beam search per row; ``return_attention=True``
       (greedy only) also returns the weights (N, steps, S).
+
+    Args:
+        src_vocab: the source vocabulary size, or a Vocabulary
+        tgt_vocab: the target vocabulary size, or a Vocabulary
+        embed_dim: the size of both embeddings. Default: 16
+        hidden_dim: H, the size of both RNN states. Default: 128
+        cell: 'lstm' or 'gru'. Default: 'lstm'
+        peeky: feed h_S to every decoder step. Default: False
+        attention: None, 'dot' or 'additive'. Default: None
+        reverse_input: read the source backwards. Default: False
+        pad_id: the source padding id to skip; None: none skipped. Default: None
+
+    Shape:
+        - Input: src (N, S) and tgt_in (N, T), integer ids
+        - Output: logits (N, T, tgt_vocab); attention weights (N, T, S)
+
+    Example:
+        >>> model = models.Seq2Seq(src_vocab=13, tgt_vocab=13, hidden_dim=32,
+        ...                        attention="dot")
+        >>> src, tgt = np.zeros((2, 7), dtype=np.int64), np.zeros((2, 5), dtype=np.int64)
+        >>> logits, weights = model(src, tgt[:, :-1], return_attention=True)
+        >>> logits.shape, weights.shape, model.generate(src, start_id=1, max_len=4).shape
+        ((2, 4, 13), (2, 4, 7), (2, 4))
     """
 
-    def __init__(self, src_vocab, tgt_vocab, embed_dim=16, hidden_dim=128, cell="lstm",
-                 peeky=False, attention=None, reverse_input=False, pad_id=None):
+    def __init__(self, src_vocab: int | Vocabulary, tgt_vocab: int | Vocabulary,
+                 embed_dim: int = 16, hidden_dim: int = 128, cell: str = "lstm",
+                 peeky: bool = False, attention: str | None = None,
+                 reverse_input: bool = False, pad_id: int | None = None) -> None:
         super().__init__()
         check_cell("Seq2Seq", cell)
         if attention not in (None, "dot", "additive"):
@@ -186,7 +211,7 @@ class Seq2Seq(nn.Module):
         features = hidden_dim * (1 + bool(peeky) + (attention is not None))
         self.out = nn.Linear(features, tgt_vocab, init="xavier_uniform")
 
-    def encode(self, src):
+    def encode(self, src: Any) -> State:
         """Run the encoder; returns the decoder's starting state: a dict with "h" (and "c")
         (N, H), "summary" (N, H) = the encoder's final h, "keys" (N, S, H) = its outputs,
         and "mask" (N, S) bool (True at real tokens) or None."""
@@ -200,7 +225,7 @@ class Seq2Seq(nn.Module):
         state.update(summary=state["h"], keys=keys, mask=mask)
         return state
 
-    def decode(self, tgt_in, state):
+    def decode(self, tgt_in: Any, state: State) -> tuple[Tensor, Tensor | None, State]:
         """Run the decoder over ``tgt_in`` (N, T) from ``state`` (``encode``'s, or one this
         method returned). Returns (logits (N, T, V), weights (N, T, S) or None, state)."""
         e = self.tgt_embed(as_ids("Seq2Seq", tgt_in, 2))  # (N, T, E)
@@ -223,25 +248,47 @@ class Seq2Seq(nn.Module):
         new_state.update(summary=summary, keys=state["keys"], mask=state["mask"])
         return self.out(features), weights, new_state
 
-    def forward(self, src, tgt_in, return_attention=False):
+    def forward(self, src: Any, tgt_in: Any,
+                return_attention: bool = False) -> Tensor | tuple[Tensor, Tensor | None]:
         logits, weights, _ = self.decode(tgt_in, self.encode(src))  # (N, T, V)
         return (logits, weights) if return_attention else logits
 
-    def loss(self, src, tgt_in, tgt_out, ignore_index=-100):
-        """Mean cross-entropy of the teacher-forced logits against ``tgt_out`` (N, T)."""
+    def loss(self, src: Any, tgt_in: Any, tgt_out: Any, ignore_index: int = -100) -> Tensor:
+        """Mean cross-entropy of the teacher-forced logits against ``tgt_out`` (N, T).
+
+        Args:
+            src: source ids (N, S)
+            tgt_in: decoder inputs (N, T), the target shifted right
+            tgt_out: the tokens to predict (N, T)
+            ignore_index: a target id left out of the mean (pass the pad id to skip
+                padding). Default: -100
+        """
         logits = self.forward(src, tgt_in)  # (N, T, V)
         target = as_ids("Seq2Seq", tgt_out, 2)
         return cross_entropy(logits, target, ignore_index=ignore_index, axis=-1)
 
-    def _step(self, tokens, state):
+    def _step(self, tokens: np.ndarray,
+              state: State) -> tuple[Tensor, State, Tensor | None]:
         logits, weights, state = self.decode(tokens[:, None], state)  # (N, 1, V)
         w = None if weights is None else weights[:, 0]  # (N, S)
         return logits[:, 0], state, w
 
-    def generate(self, src, start_id, max_len, beam_width=1, end_id=None,
-                 length_penalty=0.0, return_attention=False):
+    def generate(self, src: Any, start_id: int, max_len: int, beam_width: int = 1,
+                 end_id: int | None = None, length_penalty: float = 0.0,
+                 return_attention: bool = False) -> np.ndarray | tuple[np.ndarray, Any]:
         """Decode from the model's own predictions: ids (N, max_len) int64. After a row's
-        ``end_id`` the row holds ``pad_id`` (or ``end_id`` when the model has none)."""
+        ``end_id`` the row holds ``pad_id`` (or ``end_id`` when the model has none).
+
+        Args:
+            src: source ids (N, S)
+            start_id: the decoder's first input (<bos>, '_' in the addition task)
+            max_len: the most tokens written per row
+            beam_width: 1 for greedy decoding, more for beam search. Default: 1
+            end_id: the token that ends a row; None: rows run to max_len. Default: None
+            length_penalty: beam search's length normalisation exponent. Default: 0
+            return_attention: also return the weights (N, steps, S) (greedy only).
+                Default: False
+        """
         ids = as_ids("Seq2Seq", src, 2)
         fill = self.pad_id if self.pad_id is not None else (end_id or 0)
         with no_grad():
@@ -255,7 +302,7 @@ class Seq2Seq(nn.Module):
             return beam_decode(self._step, state, start_id, len(ids), max_len, beam_width,
                                end_id, fill, length_penalty)
 
-    def exact_match(self, src, tgt, start_id):
+    def exact_match(self, src: Any, tgt: Any, start_id: int) -> float:
         """Share of rows whose greedy answer equals ``tgt[:, 1:]`` at every position
         (padding included); ``tgt`` starts with the start token, as in training."""
         tgt = as_ids("Seq2Seq.exact_match", tgt, 2)  # NumPy or CuPy, like the answer
@@ -263,10 +310,30 @@ class Seq2Seq(nn.Module):
         return float((answer == tgt[:, 1:]).all(axis=1).mean())
 
 
-def train_epoch(model, optimizer, src, tgt, batch_size, rng, max_norm=5.0):
+def train_epoch(model: Seq2Seq, optimizer: Optimizer, src: np.ndarray, tgt: np.ndarray,
+                batch_size: int, rng: np.random.Generator, max_norm: float = 5.0) -> float:
     """One epoch of teacher forcing over shuffled mini-batches: the decoder reads
     ``tgt[:, :-1]`` and must write ``tgt[:, 1:]``; gradients clipped to ``max_norm``.
-    Returns the mean loss."""
+    Returns the mean loss.
+
+    Args:
+        model: a model with ``loss(src, tgt_in, tgt_out)``, e.g. Seq2Seq
+        optimizer: the optimizer of its parameters
+        src: source ids (M, S)
+        tgt: target ids (M, T + 1), starting with the start token
+        batch_size: rows per step
+        rng: the ``np.random.Generator`` that shuffles the rows
+        max_norm: the gradient-norm clip. Default: 5.0
+
+    Example:
+        >>> from manabu.models.seq2seq import train_epoch
+        >>> questions, answers, vocab = data.addition_strings(n=8, max_digits=1)
+        >>> model = models.Seq2Seq(vocab, vocab, hidden_dim=16)
+        >>> loss = train_epoch(model, optim.Adam(model.parameters()), questions, answers,
+        ...                    batch_size=4, rng=np.random.default_rng(0))
+        >>> 2.0 < loss < 3.0              # about log 13 before any learning
+        True
+    """
     order = rng.permutation(len(src))
     losses = []
     for start in range(0, len(src), batch_size):
@@ -292,9 +359,28 @@ class Seq2SeqRegressor(nn.Module):
     trained with the mean squared error. ``predict(x)`` runs the decoder on its own
     outputs, step by step, from 0 (what the notes' predict() does). The notes' model is
     ``Seq2SeqRegressor(1, 1, hidden_size=10, cell='rnn')`` (Keras SimpleRNN: tanh).
+
+    Args:
+        input_size: features per input step. Default: 1
+        output_size: values per output step. Default: 1
+        hidden_size: the size of both RNN states. Default: 10
+        cell: 'rnn', 'lstm' or 'gru'. Default: 'rnn'
+
+    Shape:
+        - Input: x (N, T, input_size) and y_in (N, T', output_size)
+        - Output: (N, T', output_size)
+
+    Example:
+        >>> x, y = data.sin_cos(n=4)
+        >>> model = models.Seq2SeqRegressor(1, 1, hidden_size=10, cell="rnn")
+        >>> model(manabu.tensor(x), manabu.tensor(data.datasets.shift_right(y))).shape
+        (4, 24, 1)
+        >>> model.predict(x, length=6).shape
+        (4, 6, 1)
     """
 
-    def __init__(self, input_size=1, output_size=1, hidden_size=10, cell="rnn"):
+    def __init__(self, input_size: int = 1, output_size: int = 1, hidden_size: int = 10,
+                 cell: str = "rnn") -> None:
         super().__init__()
         check_cell("Seq2SeqRegressor", cell, allowed=tuple(CELLS))
         self.config = {"input_size": input_size, "output_size": output_size,
@@ -304,12 +390,12 @@ class Seq2SeqRegressor(nn.Module):
         self.decoder = CELLS[cell](output_size, hidden_size)
         self.out = nn.Linear(hidden_size, output_size, init="xavier_uniform")
 
-    def forward(self, x, y_in):
+    def forward(self, x: Tensor, y_in: Tensor) -> Tensor:
         _, state = self.encoder(x)  # state (1, N, H): the summary of the window
         hs, _ = self.decoder(y_in, state)  # (N, T, H)
         return self.out(hs)  # (N, T, output_size)
 
-    def predict(self, x, length=None):
+    def predict(self, x: Any, length: int | None = None) -> np.ndarray:
         """Autoregressive prediction (N, length, output_size), length T of x by default:
         each step's output is the next step's input."""
         x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))

@@ -5,10 +5,16 @@ rescales all gradients together when their global norm exceeds a threshold, keep
 direction; clipping by value caps each element separately.
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 from manabu import backend
 from manabu.autograd import Tensor
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 def _grads(parameters):
@@ -22,7 +28,8 @@ def _grads(parameters):
     return list(seen.values())
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
     """Rescale the gradients in place so that their global norm is at most ``max_norm``.
 
     The global norm treats all gradients as one long vector::
@@ -33,6 +40,24 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ``norm_type`` may be ``float('inf')`` (the largest |g|). Returns the total norm before
     clipping, as a 0-d Tensor, like ``torch.nn.utils.clip_grad_norm_``. A non-finite total
     (inf or nan) leaves the gradients as they are; PyTorch would scale them by 0 or nan.
+
+    Args:
+        parameters: a Tensor or an iterable of Tensors; those without a gradient are
+            skipped, and a parameter listed twice is clipped once
+        max_norm: the largest global norm allowed
+        norm_type: the order of the norm, > 0 or ``float('inf')``. Default: 2.0
+        error_if_nonfinite: raise RuntimeError when the total norm is inf or nan.
+            Default: False
+
+    Returns:
+        the total norm of the gradients before clipping, a 0-d Tensor in their dtype
+
+    Example:
+        >>> w = nn.Parameter(np.array([1.0, 1.0]))
+        >>> w.grad = manabu.tensor(np.array([3.0, 4.0]))     # norm 5
+        >>> total = optim.clip_grad_norm_([w], max_norm=1.0)
+        >>> float(total), np.round(w.grad.data, 4)
+        (5.0, array([0.6, 0.8]))
     """
     max_norm = float(max_norm)
     norm_type = float(norm_type)
@@ -60,8 +85,23 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor(backend.as_array(total, dtype=dtype))
 
 
-def clip_grad_value_(parameters, clip_value):
-    """Clamp every gradient element to ``[-clip_value, clip_value]``, in place."""
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient element to ``[-clip_value, clip_value]``, in place.
+
+    Unlike ``clip_grad_norm_`` this changes the direction of the gradient.
+
+    Args:
+        parameters: a Tensor or an iterable of Tensors; those without a gradient are
+            skipped
+        clip_value: the largest absolute value a gradient element keeps
+
+    Example:
+        >>> w = nn.Parameter(np.array([1.0, 1.0]))
+        >>> w.grad = manabu.tensor(np.array([3.0, -0.5]))
+        >>> optim.clip_grad_value_([w], clip_value=1.0)
+        >>> w.grad.data
+        array([ 1. , -0.5])
+    """
     clip_value = float(clip_value)
     for g in _grads(parameters):
         xp = backend.get_array_module(g)

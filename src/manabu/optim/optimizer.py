@@ -4,7 +4,9 @@ An optimizer holds ``param_groups`` (lists of parameters, each group with its ow
 hyper-parameters such as ``lr``) and ``state`` (per-parameter buffers such as a momentum
 velocity). ``step()`` reads ``p.grad`` and updates ``p.data`` in place; subclasses write
 only the rule for one parameter, in ``_update(p, g, state, group)``, as DeZero's
-``update_one`` does.
+``update_one`` does. ``step()`` hands them g with the L2 penalty already in it,
+``g + weight_decay * p`` (荷重減衰, weight decay), so no rule repeats that line; AdamW,
+whose decay shrinks p instead (decoupled), sets ``decoupled_weight_decay``.
 
 ``self.state`` is a dict keyed by the parameter object itself (a Tensor hashes by
 identity), never by ``id(p)``: an id can be reused once an object is garbage-collected.
@@ -14,10 +16,21 @@ by their position in ``param_groups`` order, as in PyTorch, so a checkpoint can 
 as safetensors + JSON, without pickle.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from manabu import backend
 from manabu.autograd import Tensor, enable_grad, no_grad
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Any
+
+    # What an optimizer takes: parameters, or parameter groups {"params": [...], "lr": ...}
+    Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
 # Group keys a learning-rate scheduler adds (the lr the schedule starts from): a checkpoint
 # may hold them although the optimizer that loads it has no scheduler yet.
@@ -42,9 +55,31 @@ class Optimizer:
 
     ``params`` is an iterable of parameters, or of dicts ``{"params": [...], "lr": ...}``
     (parameter groups, each overriding some of ``defaults``), as in PyTorch.
+
+    A subclass passes its hyper-parameters as ``defaults`` and writes the rule for one
+    parameter in ``_update(p, g, state, group)``; ``step()`` loops over the groups and
+    skips parameters without a gradient. Invalid values (a negative ``lr``, ``eps``,
+    ``weight_decay`` or ``momentum``, ``betas`` outside [0, 1), ...) raise ValueError
+    naming the optimizer, as PyTorch does.
+
+    Args:
+        params: the parameters to optimise (e.g. ``model.parameters()``), or dicts of
+            parameter groups, each with a ``"params"`` entry and any hyper-parameters
+            that differ from ``defaults``. A single Tensor is refused (wrap it in a list)
+        defaults: the hyper-parameters every group starts from (``{"lr": 0.01, ...}``)
+
+    Example:
+        >>> w = nn.Parameter(np.array([1.0, 2.0]))
+        >>> b = nn.Parameter(np.array([0.5]))
+        >>> opt = optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.5}], lr=0.1)
+        >>> [group["lr"] for group in opt.param_groups]
+        [0.1, 0.5]
     """
 
-    def __init__(self, params, defaults):
+    # True: the rule applies weight_decay to p itself (AdamW), and step() leaves g alone
+    decoupled_weight_decay = False
+
+    def __init__(self, params: Params, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.state = {}  # parameter -> dict of buffers, filled lazily by step()
         self.param_groups = []
@@ -62,8 +97,13 @@ class Optimizer:
             self.add_param_group(group)
 
     # ------------------------------------------------------------------ groups
-    def add_param_group(self, group):
-        """Add a group of parameters, with hyper-parameters defaulting to ``defaults``."""
+    def add_param_group(self, group: dict[str, Any]) -> None:
+        """Add a group of parameters, with hyper-parameters defaulting to ``defaults``.
+
+        Args:
+            group: ``{"params": [...], ...}``; a parameter already in another group, a
+                non-leaf Tensor or an invalid hyper-parameter raises ValueError
+        """
         name = type(self).__name__
         if not isinstance(group, dict):
             raise TypeError(f"{name}: a parameter group must be a dict, got {type(group)}")
@@ -104,23 +144,35 @@ class Optimizer:
                     f"{name}: invalid betas {group['betas']!r}: need two values in [0, 1)"
                 )
 
-    def _parameters(self):
+    def _parameters(self) -> Iterator[Tensor]:
         for group in self.param_groups:
             yield from group["params"]
 
     # ------------------------------------------------------------------ the update
-    def zero_grad(self, set_to_none=True):
-        """Forget the gradients: ``p.grad = None`` (or fill them with zeros in place)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: ``p.grad = None`` (or fill them with zeros in place).
+
+        Args:
+            set_to_none: True (the default, as in PyTorch 2) drops each gradient; False
+                keeps the arrays and writes zeros into them
+        """
         for p in self._parameters():
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
                 p.grad.data[...] = 0
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss.
 
         ``closure`` (optional) recomputes the loss and its gradients, as in PyTorch.
+
+        Args:
+            closure: a function that zeroes the gradients, computes the loss, calls
+                ``backward()`` and returns the loss; run with gradients enabled
+
+        Returns:
+            what ``closure`` returned, or None without one
         """
         loss = None
         if closure is not None:
@@ -134,21 +186,38 @@ class Optimizer:
                     state = self.state.get(p)
                     if state is None:
                         state = self.state[p] = {}
-                    self._update(p, p.grad.data, state, group)
+                    self._update(p, self._gradient(p, group), state, group)
         return loss
+
+    def _gradient(self, p, group):
+        """p's gradient array with the L2 penalty:  g = grad + weight_decay * p."""
+        g = p.grad.data
+        weight_decay = group.get("weight_decay", 0)
+        if weight_decay != 0 and not self.decoupled_weight_decay:
+            g = g + weight_decay * p.data  # a new array: p.grad stays untouched
+        return g
 
     def _update(self, p, g, state, group):
         """Update ``p.data`` in place from its gradient array ``g`` (never write into g)."""
         raise NotImplementedError(f"{type(self).__name__} must define _update")
 
     # ------------------------------------------------------------------ checkpoints
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """The optimizer as plain data: ``{"type": "Adam", "state": {index: {...}},
         "param_groups": [...]}``.
 
         Parameters are numbered 0, 1, ... in ``param_groups`` order; buffers are copied to
         NumPy arrays, so the dict does not change when training goes on. ``type`` (the
         class name) lets ``load_state_dict`` refuse another optimizer's state.
+
+        Example:
+            >>> w = nn.Parameter(np.array([1.0, 2.0]))
+            >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
+            >>> (w * w).sum().backward()
+            >>> opt.step()
+            >>> state = opt.state_dict()
+            >>> state["type"], state["state"][0]["momentum_buffer"]
+            ('SGD', array([2., 4.]))
         """
         index = {}
         groups = []
@@ -164,11 +233,15 @@ class Optimizer:
             state[index[p]] = {k: _to_plain(v) for k, v in buffers.items()}
         return {"type": type(self).__name__, "state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from ``state_dict()`` (also from its JSON round trip: str keys, lists).
 
         The saved hyper-parameters (lr included) replace the current ones, as in PyTorch,
         so that a resumed run goes on exactly.
+
+        Args:
+            state_dict: what ``state_dict()`` returned, from an optimizer of the same type
+                over parameters of the same groups and sizes (ValueError otherwise)
         """
         name = type(self).__name__
         saved_type = state_dict.get("type")  # absent from state dicts of older versions
@@ -217,7 +290,7 @@ class Optimizer:
             p = params[int(key)]
             self.state[p] = {k: _from_plain(v, p) for k, v in buffers.items()}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
@@ -244,6 +317,30 @@ def _from_plain(value, p):
     return value
 
 
-def zeros_like(array):
-    """A zero buffer of the array's shape, dtype and device (NumPy or CuPy)."""
+def zeros_like(array: Any) -> Any:
+    """A zero buffer of the array's shape, dtype and device (NumPy or CuPy).
+
+    Args:
+        array: a NumPy or CuPy array
+
+    Returns:
+        zeros of the same shape and dtype, on the same device
+    """
     return backend.get_array_module(array).zeros_like(array)
+
+
+def zero_buffer(state: dict[str, Any], name: str, p: Tensor) -> Any:
+    """``state[name]``, made on first use as zeros shaped like p (state is created lazily).
+
+    Args:
+        state: the parameter's buffers, ``optimizer.state[p]``
+        name: the buffer's key, e.g. ``"velocity"``
+        p: the parameter the buffer belongs to
+
+    Returns:
+        the buffer (an array like ``p.data``), the same object on every call
+    """
+    buffer = state.get(name)
+    if buffer is None:
+        buffer = state[name] = zeros_like(p.data)
+    return buffer

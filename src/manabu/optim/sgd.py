@@ -5,7 +5,14 @@
 Nesterov's accelerated gradient looks one step ahead along that velocity.
 """
 
-from manabu.optim.optimizer import Optimizer, zeros_like
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from manabu.optim.optimizer import Optimizer, zero_buffer
+
+if TYPE_CHECKING:
+    from manabu.optim.optimizer import Params
 
 
 class SGD(Optimizer):
@@ -23,11 +30,30 @@ class SGD(Optimizer):
         g = g + momentum * b   if nesterov   else  b
         p -= lr * g
 
-    ``lr`` defaults to 0.01, the notes' value.
+    ``lr`` defaults to 0.01, the notes' value (PyTorch's SGD defaults to 1e-3).
+
+    Args:
+        params: the parameters to optimise, or dicts of parameter groups
+        lr: learning rate. Default: 0.01
+        momentum: momentum factor; 0 is plain SGD. Default: 0
+        dampening: how much of the new gradient is held back from the momentum buffer,
+            ``(1 - dampening) * g``. Default: 0
+        weight_decay: L2 penalty (荷重減衰) added to the gradient. Default: 0
+        nesterov: Nesterov momentum; needs ``momentum > 0`` and ``dampening = 0``
+            (ValueError otherwise). Default: False
+
+    Example:
+        >>> w = nn.Parameter(np.array([1.0, 2.0]))
+        >>> opt = optim.SGD([w], lr=0.1)
+        >>> (w * w).sum().backward()      # g = 2 w
+        >>> opt.step()                    # w -= 0.1 * 2 w
+        >>> w.data
+        array([0.8, 1.6])
     """
 
-    def __init__(self, params, lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0,
-                 nesterov=False):
+    def __init__(self, params: Params, lr: float = 0.01, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0,
+                 nesterov: bool = False) -> None:
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov)
         super().__init__(params, defaults)
@@ -42,8 +68,6 @@ class SGD(Optimizer):
 
     def _update(self, p, g, state, group):
         momentum = group["momentum"]
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p.data  # a new array: p.grad stays untouched
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
@@ -70,17 +94,31 @@ class Momentum(Optimizer):
     velocity carries the old lr's steps, there the new lr rescales the whole buffer.
 
     ``weight_decay`` adds ``weight_decay * p`` to g (L2), as in SGD.
+
+    Args:
+        params: the parameters to optimise, or dicts of parameter groups
+        lr: learning rate. Default: 0.01
+        momentum: how much of the velocity is kept each step (the notes' alpha).
+            Default: 0.9 (PyTorch's SGD defaults to 0, plain SGD)
+        weight_decay: L2 penalty added to the gradient. Default: 0
+
+    Example:
+        >>> w = nn.Parameter(np.array([1.0]))
+        >>> opt = optim.Momentum([w], lr=0.1, momentum=0.9)
+        >>> for _ in range(2):                 # the gradient of w is 1 both times
+        ...     opt.zero_grad()
+        ...     w.sum().backward()
+        ...     opt.step()
+        >>> w.data                             # 1 - 0.1 - (0.9 * 0.1 + 0.1)
+        array([0.71])
     """
 
-    def __init__(self, params, lr=0.01, momentum=0.9, weight_decay=0.0):
+    def __init__(self, params: Params, lr: float = 0.01, momentum: float = 0.9,
+                 weight_decay: float = 0.0) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
 
     def _update(self, p, g, state, group):
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p.data
-        v = state.get("velocity")
-        if v is None:
-            v = state["velocity"] = zeros_like(p.data)
+        v = zero_buffer(state, "velocity", p)
         v *= group["momentum"]
         v -= group["lr"] * g
         p.data += v
@@ -95,17 +133,28 @@ class Nesterov(Optimizer):
     This is the look-ahead step rewritten at the current point (Bengio et al., 2013):
     it adds ``momentum**2 * v_old - (1 + momentum) * lr * g``, the same update as
     ``torch.optim.SGD(momentum=..., nesterov=True)`` for a constant lr.
+
+    Args:
+        params: the parameters to optimise, or dicts of parameter groups
+        lr: learning rate. Default: 0.01
+        momentum: how much of the velocity is kept each step. Default: 0.9
+        weight_decay: L2 penalty added to the gradient. Default: 0
+
+    Example:
+        >>> w = nn.Parameter(np.array([1.0]))
+        >>> opt = optim.Nesterov([w], lr=0.1, momentum=0.9)
+        >>> w.sum().backward()               # g = 1
+        >>> opt.step()                       # v = -0.1;  w += 0.9 * v - 0.1 * g
+        >>> w.data
+        array([0.81])
     """
 
-    def __init__(self, params, lr=0.01, momentum=0.9, weight_decay=0.0):
+    def __init__(self, params: Params, lr: float = 0.01, momentum: float = 0.9,
+                 weight_decay: float = 0.0) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
 
     def _update(self, p, g, state, group):
-        if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p.data
-        v = state.get("velocity")
-        if v is None:
-            v = state["velocity"] = zeros_like(p.data)
+        v = zero_buffer(state, "velocity", p)
         lr_g = group["lr"] * g
         v *= group["momentum"]
         v -= lr_g

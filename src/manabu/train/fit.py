@@ -6,10 +6,13 @@ callbacks, a stop with a clear error when the loss or a gradient turns NaN (befo
 weights are touched), a warning when training diverges, and exact resuming.
 """
 
+from __future__ import annotations
+
 import math
 import sys
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,23 +23,79 @@ from manabu.optim import clip_grad_norm_
 from manabu.train.history import History
 from manabu.train.state import load_training_state
 
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    from manabu.nn.module import Module
+    from manabu.optim.optimizer import Optimizer
+    from manabu.train.callbacks import Callback
+
+    LossFn = Callable[[Any, Any], Tensor]  # loss_fn(output, targets) -> a scalar Tensor
+    Data = DataLoader | Dataset | Sequence[Any]  # a loader, a dataset or (inputs, targets)
+
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite; training stopped before updating the weights."""
+    """The loss became NaN or infinite; training stopped before updating the weights.
+
+    The message gives the epoch, the step and the last finite loss. (PyTorch has no such
+    check; Keras' ``TerminateOnNaN`` stops after the bad batch was applied.)
+
+    Example:
+        >>> model = nn.Linear(1, 1)
+        >>> x, y = np.full((4, 1), np.nan, dtype=np.float32), np.zeros((4, 1), np.float32)
+        >>> try:
+        ...     train.fit(model, nn.MSELoss(), optim.SGD(model.parameters()), (x, y), verbose=0)
+        ... except train.NonFiniteLossError:
+        ...     print("stopped; the weights are untouched")
+        stopped; the weights are untouched
+    """
 
 
 class NonFiniteGradientError(FloatingPointError):
-    """A gradient became NaN or infinite; training stopped before updating the weights."""
+    """A gradient became NaN or infinite; training stopped before updating the weights.
+
+    The message names the first parameter with a bad gradient.
+
+    Example:
+        >>> model = nn.Linear(1, 1)
+        >>> sqrt_at_zero = lambda output, target: (output * 0).sqrt().sum()  # finite loss
+        >>> x, y = np.ones((4, 1), np.float32), np.zeros((4, 1), np.float32)
+        >>> with np.errstate(divide="ignore", invalid="ignore"):   # 1 / (2 sqrt(0)) = inf
+        ...     try:
+        ...         train.fit(model, sqrt_at_zero, optim.SGD(model.parameters()), (x, y),
+        ...                   verbose=0)
+        ...     except train.NonFiniteGradientError as error:
+        ...         print(str(error)[:34])
+        the gradient of 'weight' holds NaN
+    """
 
 
 class DivergenceWarning(UserWarning):
-    """The training loss grew far above its first value: the learning rate is too large."""
+    """The training loss grew far above its first value: the learning rate is too large.
+
+    Warned once, at the first epoch whose mean loss is more than ``DIVERGENCE_FACTOR``
+    (10) times the first step's; ``History.diverged_at`` records that epoch.
+
+    Example:
+        >>> import warnings
+        >>> model = nn.Linear(1, 1)
+        >>> model.weight.data[...] = 1.0
+        >>> x, y = np.ones((4, 1), np.float32), np.zeros((4, 1), np.float32)
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     history = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=10.0),
+        ...                         (x, y), epochs=2, batch_size=4, verbose=0)
+        >>> caught[0].category.__name__, history.diverged_at
+        ('DivergenceWarning', 2)
+    """
 
 
 DIVERGENCE_FACTOR = 10  # an epoch's mean loss this many times the first step's: diverged
 
 
-def _first_non_finite_gradient(named_parameters):
+def _first_non_finite_gradient(named_parameters: list[tuple[str, Tensor]]) -> str | None:
     """The name of the first parameter whose gradient holds a NaN or an infinity, or None.
 
     One sum per gradient is the cheap test (a NaN or inf anywhere makes the total
@@ -54,9 +113,29 @@ def _first_non_finite_gradient(named_parameters):
 
 
 class TrainingRun:
-    """What callbacks see: the model, optimizer, data, history and where training stands."""
+    """What callbacks see: the model, optimizer, data, history and where training stands.
 
-    def __init__(self, model, optimizer, loader, history):
+    ``fit`` makes one and passes it to every callback hook; ``epoch`` and ``step`` (the
+    optimizer steps so far) count from 1, and a callback sets ``stop_training = True`` to
+    end training after the current epoch (Keras' ``model.stop_training``).
+
+    Args:
+        model: the model being trained
+        optimizer: its optimizer
+        loader: the training DataLoader
+        history: the History that ``fit`` fills
+
+    Example:
+        >>> from manabu.train.fit import TrainingRun
+        >>> model = nn.Linear(2, 1)
+        >>> loader = data.DataLoader(data.TensorDataset(np.zeros((4, 2))), batch_size=2)
+        >>> run = TrainingRun(model, optim.SGD(model.parameters()), loader, train.History())
+        >>> run.epoch, run.step, run.stop_training, [name for name, _ in run.named_parameters]
+        (0, 0, False, ['weight', 'bias'])
+    """
+
+    def __init__(self, model: Module, optimizer: Optimizer, loader: DataLoader,
+                 history: History) -> None:
         self.model, self.optimizer, self.loader, self.history = model, optimizer, loader, history
         self.scheduler = None  # set by the LRScheduler callback
         self.named_parameters = list(model.named_parameters())
@@ -66,8 +145,23 @@ class TrainingRun:
         self.stop_training = False
 
 
-def as_loader(data, batch_size=32, shuffle=False, seed=None):
-    """A DataLoader from a DataLoader, a Dataset, or an (x, y) pair of arrays/Tensors."""
+def as_loader(data: Data, batch_size: int = 32, shuffle: bool = False,
+              seed: int | None = None) -> DataLoader:
+    """A DataLoader from a DataLoader, a Dataset, or an (x, y) pair of arrays/Tensors.
+
+    Args:
+        data: a DataLoader (returned as it is), a Dataset, or a tuple/list of arrays or
+            Tensors (wrapped in a TensorDataset)
+        batch_size: examples per batch of a new loader. Default: 32
+        shuffle: shuffle a new loader. Default: False
+        seed: the shuffling seed of a new loader. Default: None
+
+    Example:
+        >>> from manabu.train.fit import as_loader
+        >>> loader = as_loader((np.zeros((10, 3)), np.zeros(10)), batch_size=4)
+        >>> len(loader)
+        3
+    """
     if isinstance(data, DataLoader):
         return data
     if isinstance(data, (tuple, list)):
@@ -79,7 +173,7 @@ def as_loader(data, batch_size=32, shuffle=False, seed=None):
     return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 
-def _split_batch(batch):
+def _split_batch(batch: Any) -> tuple[Any, Any]:
     if not isinstance(batch, (tuple, list)) or len(batch) < 2:
         raise ValueError("each batch must be (inputs, targets); got a single tensor")
     return batch[0], batch[1]
@@ -211,9 +305,12 @@ def _format_logs(logs):
     return " - ".join(parts)
 
 
-def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_size=32,
-        shuffle=True, seed=None, callbacks=(), metrics=("accuracy",), max_grad_norm=None,
-        log_every_step=False, resume_from=None, verbose=1):
+def fit(model: Module, loss_fn: LossFn, optimizer: Optimizer, train_data: Data,
+        val_data: Data | None = None, epochs: int = 1, batch_size: int = 32,
+        shuffle: bool = True, seed: int | None = None, callbacks: Sequence[Callback] = (),
+        metrics: Sequence[str] = ("accuracy",), max_grad_norm: float | None = None,
+        log_every_step: bool = False, resume_from: str | os.PathLike[str] | None = None,
+        verbose: int = 1) -> History:
     """Train ``model`` and return its ``History``.
 
     train_data / val_data: a DataLoader, a Dataset or an (inputs, targets) pair (batched
@@ -221,6 +318,41 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
     is measured when the targets are class labels. ``resume_from``: a checkpoint written
     by ``ModelCheckpoint``; training continues after the epoch it holds, exactly as if it
     had never stopped. ``verbose``: 0 silent, 1 progress bar and one line per epoch.
+
+    Keras' ``model.fit`` as a function: the model, the loss and the optimizer are
+    arguments (PyTorch leaves this loop to you).
+
+    Args:
+        model: the model to train (put in train mode for each epoch)
+        loss_fn: ``loss_fn(output, targets)`` -> a scalar Tensor, e.g.
+            ``nn.CrossEntropyLoss()``
+        optimizer: the optimizer of the model's parameters
+        train_data: the training data
+        val_data: data evaluated after each epoch (``val_loss``, ``val_accuracy``).
+            Default: None
+        epochs: the last epoch to train, >= 0. Default: 1
+        batch_size: examples per batch when the data is not a DataLoader. Default: 32
+        shuffle: shuffle the training data when it is not a DataLoader. Default: True
+        seed: the shuffling seed; None follows ``manabu.manual_seed``. Default: None
+        callbacks: Callback objects (EarlyStopping, ModelCheckpoint, ...). Default: ()
+        metrics: ``("accuracy",)`` or ``()``. Default: ("accuracy",)
+        max_grad_norm: clip the global gradient norm to this (``clip_grad_norm_``);
+            None: no clipping. Default: None
+        log_every_step: record each step's loss in ``history.steps``. Default: False
+        resume_from: a checkpoint of ``ModelCheckpoint`` to continue from. Default: None
+        verbose: 0 silent, 1 a progress bar (on a terminal) and a line per epoch.
+            Default: 1
+
+    Returns:
+        the History: one record per epoch (loss, accuracy, val_*, lr, time)
+
+    Example:
+        >>> x, y = data.spiral(n_per_class=20)
+        >>> model = models.MLP(in_features=2, hidden_sizes=(16,), out_features=3)
+        >>> history = train.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()),
+        ...                     (x, y), epochs=2, batch_size=30, seed=0, verbose=0)
+        >>> len(history), history.keys()
+        (2, ['epoch', 'loss', 'accuracy', 'lr', 'time'])
     """
     if not (isinstance(epochs, int) and epochs >= 0):
         raise ValueError(f"fit: epochs must be a whole number >= 0, got {epochs!r}")
@@ -266,8 +398,28 @@ def fit(model, loss_fn, optimizer, train_data, val_data=None, epochs=1, batch_si
     return history
 
 
-def evaluate(model, loss_fn, data, batch_size=256, metrics=("accuracy",), prefix=""):
-    """Mean loss (and accuracy for class labels) over ``data``, in eval mode, without a graph."""
+def evaluate(model: Module, loss_fn: LossFn, data: Data, batch_size: int = 256,
+             metrics: Sequence[str] = ("accuracy",), prefix: str = "") -> dict[str, float]:
+    """Mean loss (and accuracy for class labels) over ``data``, in eval mode, without a graph.
+
+    Args:
+        model: the model (its train/eval mode is restored afterwards)
+        loss_fn: ``loss_fn(output, targets)`` -> a scalar Tensor
+        data: a DataLoader, a Dataset or an (inputs, targets) pair
+        batch_size: examples per batch when the data is not a DataLoader. Default: 256
+        metrics: ``("accuracy",)`` or ``()``. Default: ("accuracy",)
+        prefix: put before each key, e.g. 'val_'. Default: ''
+
+    Returns:
+        ``{"loss": ...}``, with ``"accuracy"`` when the targets are class labels; means
+        weighted by batch size
+
+    Example:
+        >>> model = models.MLP(in_features=2, hidden_sizes=(8,), out_features=3)
+        >>> x, y = data.spiral(n_per_class=10)
+        >>> sorted(train.evaluate(model, nn.CrossEntropyLoss(), (x, y), prefix="val_"))
+        ['val_accuracy', 'val_loss']
+    """
     loader = _non_empty(as_loader(data, batch_size), "evaluate", "data")
     was_training = model.training
     model.eval()
@@ -282,8 +434,24 @@ def evaluate(model, loss_fn, data, batch_size=256, metrics=("accuracy",), prefix
     return averages.logs(prefix)
 
 
-def predict(model, inputs, batch_size=256):
-    """The model's outputs for ``inputs`` (an array or Tensor), as one NumPy array."""
+def predict(model: Module, inputs: Any, batch_size: int = 256) -> np.ndarray:
+    """The model's outputs for ``inputs`` (an array or Tensor), as one NumPy array.
+
+    Runs in eval mode (restored afterwards), without a graph, ``batch_size`` rows at a time.
+
+    Args:
+        model: a model with one input and one Tensor output
+        inputs: an array or Tensor (N, ...)
+        batch_size: rows per forward pass. Default: 256
+
+    Returns:
+        the outputs (N, ...), concatenated; an empty array for N = 0
+
+    Example:
+        >>> model = models.MLP(in_features=4, hidden_sizes=(8,), out_features=3)
+        >>> train.predict(model, np.zeros((5, 4), dtype=np.float32), batch_size=2).shape
+        (5, 3)
+    """
     data = inputs.numpy() if isinstance(inputs, Tensor) else np.asarray(inputs)
     was_training = model.training
     model.eval()

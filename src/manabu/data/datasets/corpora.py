@@ -10,6 +10,8 @@ effect a lesson is about:
   beats one that reads only the last utterance.
 """
 
+from __future__ import annotations
+
 import numpy as np
 
 from manabu.data.text import Vocabulary
@@ -28,7 +30,7 @@ _CORPUS_TEMPLATES = (
 TOY_SYNONYMS = tuple(pair for _, pair in _CORPUS_TEMPLATES)
 
 
-def toy_corpus(n_sentences=1000, seed=0):
+def toy_corpus(n_sentences: int = 1000, seed: int = 0) -> tuple[np.ndarray, Vocabulary]:
     """``(ids, vocab)``: a corpus of templated sentences for word2vec.
 
     ids: (L,) int64, the sentences one after another (each ends with "."); vocab: a
@@ -36,6 +38,15 @@ def toy_corpus(n_sentences=1000, seed=0):
     (``vocab.frequencies()``) for negative sampling. Each sentence picks one of the
     templates and one word of its synonym pair (``TOY_SYNONYMS``: king/queen, cat/dog,
     tea/coffee, car/truck, book/novel), so the two words of a pair share every context.
+
+    Args:
+        n_sentences: how many sentences. Default: 1000
+        seed: the seed of the choices. Default: 0
+
+    Example:
+        >>> ids, vocab = data.toy_corpus(n_sentences=3)
+        >>> ids.dtype, vocab.decode_text(ids, sep=" ").count(" . ")
+        (dtype('int64'), 2)
     """
     rng = np.random.default_rng(seed)
     which = rng.integers(0, len(_CORPUS_TEMPLATES), size=n_sentences)
@@ -69,7 +80,7 @@ _QUESTIONS = (
 )
 
 
-def _reply(question_index, facts, other):
+def _reply(question_index: int, facts: dict[str, str], other: str | None) -> str:
     """The answer to question ``question_index`` given the facts of turn 0."""
     answer = _QUESTIONS[question_index][1]
     if answer is not None:
@@ -79,7 +90,7 @@ def _reply(question_index, facts, other):
     return f"no , i like {facts['food']} ."
 
 
-def _dialogue(rng, turns):
+def _dialogue(rng: np.random.Generator, turns: int) -> list[str]:
     """One dialogue as a list of utterance strings."""
     facts = {
         "name": _NAMES[rng.integers(len(_NAMES))],
@@ -98,7 +109,7 @@ def _dialogue(rng, turns):
     return utterances
 
 
-def _dialogue_words():
+def _dialogue_words() -> list[str]:
     """Every word any dialogue can use, sorted (the vocabulary is fixed by the templates)."""
     texts = list(_INTRODUCTIONS) + [q for q, _ in _QUESTIONS]
     texts += [a for _, a in _QUESTIONS if a is not None] + ["yes , no ,"]
@@ -106,7 +117,8 @@ def _dialogue_words():
     return sorted(words | set(_NAMES) | set(_CITIES) | set(_FOODS))
 
 
-def toy_dialogues(n=1000, turns=3, seed=0):
+def toy_dialogues(n: int = 1000, turns: int = 3,
+                  seed: int = 0) -> tuple[list[list[list[str]]], Vocabulary]:
     """``(dialogues, vocab)``: ``n`` generated conversations of ``turns`` utterances.
 
     dialogues[i][k] is utterance k of dialogue i as a list of word tokens. Turn 0
@@ -118,6 +130,16 @@ def toy_dialogues(n=1000, turns=3, seed=0):
     (階層型エンコーダ・デコーダ). vocab: the words, with <pad> = 0, <unk>, <bos>, <eos>,
     the same for every n and seed; encode an utterance with
     ``vocab.encode(tokens, add_bos=True, add_eos=True)``.
+
+    Args:
+        n: how many dialogues. Default: 1000
+        turns: utterances per dialogue, >= 3. Default: 3
+        seed: the seed of the choices. Default: 0
+
+    Example:
+        >>> dialogues, vocab = data.toy_dialogues(n=2, turns=3)
+        >>> len(dialogues), len(dialogues[0]), vocab.pad_id
+        (2, 3, 0)
     """
     if turns < 3:
         raise ValueError(f"toy_dialogues: turns must be at least 3 (ask, then answer), got {turns}")

@@ -18,10 +18,16 @@ atomic ``os.replace``), so an interrupted download never leaves a half-written f
 the real name.
 """
 
+from __future__ import annotations
+
 import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 
 # Data files shipped inside the package, one folder per data set (as in the data folder).
@@ -29,21 +35,50 @@ EMBEDDED = Path(__file__).resolve().parent / "embedded"
 
 
 class DataNotFoundError(FileNotFoundError):
-    """A data file is missing and could not be downloaded; the message says where to put it."""
+    """A data file is missing and could not be downloaded; the message says where to put it.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     try:
+        ...         data.load_fashion_mnist("test", root=folder, download=False)
+        ...     except data.DataNotFoundError as error:
+        ...         print(type(error).__name__, "names the files:", "t10k-images" in str(error))
+        DataNotFoundError names the files: True
+    """
 
 
 class ChecksumError(ValueError):
-    """A data file's SHA-256 differs from the known one (corrupt or truncated)."""
+    """A data file's SHA-256 differs from the known one (corrupt or truncated).
+
+    Example:
+        >>> import os, tempfile
+        >>> from manabu.data.datasets.download import verify_file
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "file.bin")
+        ...     with open(path, "wb") as handle:
+        ...         _ = handle.write(b"data")
+        ...     try:
+        ...         verify_file(path, "0" * 64)
+        ...     except data.ChecksumError:
+        ...         print("corrupt")
+        corrupt
+    """
 
 
-def data_root(root=None):
-    """The cache folder: ``root``, else ``$MANABU_DATA``, else ``~/.cache/manabu``."""
+def data_root(root: str | os.PathLike[str] | None = None) -> Path:
+    """The cache folder: ``root``, else ``$MANABU_DATA``, else ``~/.cache/manabu``.
+
+    Example:
+        >>> data.datasets.data_root("~/my-data") == Path.home() / "my-data"
+        True
+    """
     if root is None:
         root = os.environ.get("MANABU_DATA") or Path.home() / ".cache" / "manabu"
     return Path(root).expanduser()
 
 
-def sha256sum(path, chunk_size=1 << 20):
+def sha256sum(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
     """The SHA-256 of a file, as a hex string (read in 1 MiB chunks)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -52,7 +87,7 @@ def sha256sum(path, chunk_size=1 << 20):
     return digest.hexdigest()
 
 
-def verify_file(path, sha256):
+def verify_file(path: str | os.PathLike[str], sha256: str | None) -> None:
     """Raise ChecksumError unless ``path`` has the SHA-256 ``sha256`` (None skips the check)."""
     if sha256 is None:
         return
@@ -64,7 +99,7 @@ def verify_file(path, sha256):
         )
 
 
-def fetch_url(url, path, timeout=60):
+def fetch_url(url: str, path: str | os.PathLike[str], timeout: float = 60) -> None:
     """Download ``url`` to ``path`` with urllib (no checks: see ``fetch_file``)."""
     import urllib.request  # loaded on first use: keeps `import manabu` light
 
@@ -78,10 +113,17 @@ def fetch_url(url, path, timeout=60):
                 handle.write(chunk)
 
 
-def fetch_file(name, folder, mirrors, sha256):
+def fetch_file(name: str, folder: str | os.PathLike[str], mirrors: Sequence[str],
+               sha256: str | None) -> Path:
     """Download ``name`` into ``folder`` from the first mirror that gives a good copy.
 
     Returns the final path. Raises OSError listing each mirror's failure when none works.
+
+    Args:
+        name: the file name, appended to each mirror's URL
+        folder: where the file goes (created when missing)
+        mirrors: URL prefixes ending in '/', tried in order
+        sha256: the expected SHA-256, or None to skip the check
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,7 +146,7 @@ def fetch_file(name, folder, mirrors, sha256):
     raise OSError("; ".join(failures) or f"no mirror to download {name} from")
 
 
-def local_path(folder, name):
+def local_path(folder: str | os.PathLike[str], name: str) -> Path:
     """Where ``name`` is read from without downloading: ``folder / name`` when it is there,
     else the embedded copy when the package has one, else ``folder / name`` (still missing)."""
     path = Path(folder) / name
@@ -114,7 +156,9 @@ def local_path(folder, name):
     return path
 
 
-def ensure_files(title, folder, checksums, mirrors, download=True):
+def ensure_files(title: str, folder: str | os.PathLike[str],
+                 checksums: Mapping[str, str | None], mirrors: Sequence[str],
+                 download: bool = True) -> dict[str, Path]:
     """Make sure every file named in ``checksums`` is available, checked; return their paths.
 
     ``checksums`` maps file name to SHA-256 (None where no checksum is known). A file is
@@ -122,6 +166,16 @@ def ensure_files(title, folder, checksums, mirrors, download=True):
     rest are downloaded into ``folder`` when ``download`` is true; otherwise, or when the
     download fails, a DataNotFoundError names the files, the folder to put them in and
     their URLs.
+
+    Args:
+        title: the data set's name, for the messages
+        folder: the data folder of the set, e.g. ``data_root() / "mnist"``
+        checksums: {file name: SHA-256 or None}
+        mirrors: URL prefixes to download from
+        download: allow downloading. Default: True
+
+    Returns:
+        {file name: the path it is read from}
     """
     folder = Path(folder)
     paths = {name: local_path(folder, name) for name in checksums}
@@ -145,7 +199,8 @@ def ensure_files(title, folder, checksums, mirrors, download=True):
     return paths
 
 
-def _missing_message(title, folder, missing, mirrors, reason):
+def _missing_message(title: str, folder: Path, missing: list[str], mirrors: Sequence[str],
+                     reason: str) -> str:
     """The error text for missing files: which, where to put them, where to get them."""
     urls = "\n".join(f"  {mirrors[0]}{name}" for name in missing) if mirrors else ""
     return (

@@ -6,11 +6,17 @@ with 3 dimensions (magic 2051 = 0x00000803), labels uint8 with 1 dimension (magi
 Files ending in ``.gz`` are decompressed with gzip first.
 """
 
+from __future__ import annotations
+
 import gzip
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import os
 
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
@@ -26,7 +32,7 @@ _IDX_TYPES = {
 }
 
 
-def _read_bytes(path):
+def _read_bytes(path: str | os.PathLike[str]) -> bytes:
     """The whole (decompressed) content of ``path``; a clear error when the gzip is broken."""
     path = Path(path)
     if path.suffix != ".gz":
@@ -38,11 +44,22 @@ def _read_bytes(path):
         raise ValueError(f"{path}: corrupt or truncated gzip file ({error})") from error
 
 
-def read_idx(path, expected_magic=None):
+def read_idx(path: str | os.PathLike[str], expected_magic: int | None = None) -> np.ndarray:
     """Read an IDX file (gzip or raw) into a NumPy array of its stored shape.
 
     Returns a native-endian, writable array (uint8 for MNIST). Raises ValueError naming the
     file when the magic number is wrong or the data is shorter or longer than the header says.
+
+    Args:
+        path: the file, raw or ending in ``.gz``
+        expected_magic: ``IMAGES_MAGIC`` (2051), ``LABELS_MAGIC`` (2049), or None to
+            accept any IDX file
+
+    Example:
+        >>> from manabu.data.datasets.download import EMBEDDED
+        >>> labels = data.datasets.read_idx(EMBEDDED / "mnist" / "t10k-labels-idx1-ubyte.gz")
+        >>> labels.shape, labels.dtype, labels[:5].tolist()
+        ((10000,), dtype('uint8'), [7, 2, 1, 0, 4])
     """
     data = _read_bytes(path)
     if len(data) < 4:

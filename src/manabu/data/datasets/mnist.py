@@ -17,11 +17,20 @@ the values published by TensorFlow Datasets and many independent download script
 counterparts are the ones torchvision lists.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from manabu import backend
 from manabu.data.datasets.download import data_root, ensure_files
 from manabu.data.datasets.idx import IMAGES_MAGIC, LABELS_MAGIC, read_idx
+
+if TYPE_CHECKING:
+    import os
+
+    Root = str | os.PathLike[str] | None
 
 MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -73,7 +82,9 @@ FASHION_MNIST_CLASSES = (
 _PREFIX = {"train": "train", "test": "t10k"}
 
 
-def _load_idx_pair(title, folder_name, checksums, mirrors, split, root, download):
+def _load_idx_pair(title: str, folder_name: str, checksums: dict[str, str],
+                   mirrors: tuple[str, ...], split: str, root: Root,
+                   download: bool) -> tuple[np.ndarray, np.ndarray]:
     """Raw (images uint8 (N, 28, 28), labels uint8 (N,)) of one split, checked."""
     if split not in _PREFIX:
         raise ValueError(f"{title}: split must be 'train' or 'test', got {split!r}")
@@ -92,7 +103,8 @@ def _load_idx_pair(title, folder_name, checksums, mirrors, split, root, download
     return images, labels
 
 
-def _prepare(images, labels, normalize, flatten):
+def _prepare(images: np.ndarray, labels: np.ndarray, normalize: bool,
+             flatten: bool) -> tuple[np.ndarray, np.ndarray]:
     """Images as (N, 1, H, W) or (N, H*W), scaled to [0, 1] or raw uint8; labels int64."""
     n, height, width = images.shape
     if normalize:
@@ -107,12 +119,29 @@ def _prepare(images, labels, normalize, flatten):
     return x, labels.astype(np.int64)
 
 
-def load_mnist(split="train", root=None, download=True, normalize=True, flatten=False):
+def load_mnist(split: str = "train", root: Root = None, download: bool = True,
+               normalize: bool = True, flatten: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """MNIST handwritten digits: ``(x, y)`` for ``split`` 'train' (60,000) or 'test' (10,000).
 
     x: (N, 1, 28, 28), or (N, 784) with ``flatten=True``; default float dtype scaled to
     [0, 1] with ``normalize=True``, else uint8 in 0..255. y: (N,) int64 digits 0-9.
     Files: ``<root>/mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz``.
+
+    torchvision's ``MNIST`` is a Dataset of PIL images; here the whole split comes as two
+    arrays (wrap them in ``TensorDataset``).
+
+    Args:
+        split: 'train' or 'test'. Default: 'train'
+        root: the data folder; None: ``$MANABU_DATA``, else ``~/.cache/manabu``
+        download: download missing files (the training files; the test files are
+            embedded). Default: True
+        normalize: floats in [0, 1] instead of uint8. Default: True
+        flatten: rows (N, 784) instead of images (N, 1, 28, 28). Default: False
+
+    Example:
+        >>> x, y = data.load_mnist("test")            # embedded in the package: no download
+        >>> x.shape, x.dtype, y[:5].tolist()
+        ((10000, 1, 28, 28), dtype('float32'), [7, 2, 1, 0, 4])
     """
     images, labels = _load_idx_pair(
         "MNIST", "mnist", MNIST_SHA256, MNIST_MIRRORS, split, root, download
@@ -120,10 +149,19 @@ def load_mnist(split="train", root=None, download=True, normalize=True, flatten=
     return _prepare(images, labels, normalize, flatten)
 
 
-def load_fashion_mnist(split="train", root=None, download=True, normalize=True, flatten=False):
+def load_fashion_mnist(split: str = "train", root: Root = None, download: bool = True,
+                       normalize: bool = True,
+                       flatten: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST clothing images: ``(x, y)`` with the shapes and dtypes of ``load_mnist``.
 
     Class names are in ``FASHION_MNIST_CLASSES``. Files: ``<root>/fashion-mnist/``.
+
+    Args:
+        split: 'train' (60,000) or 'test' (10,000). Default: 'train'
+        root: the data folder; None: ``$MANABU_DATA``, else ``~/.cache/manabu``
+        download: download missing files (none are embedded). Default: True
+        normalize: floats in [0, 1] instead of uint8. Default: True
+        flatten: rows (N, 784) instead of images (N, 1, 28, 28). Default: False
     """
     images, labels = _load_idx_pair(
         "Fashion-MNIST", "fashion-mnist", FASHION_MNIST_SHA256, FASHION_MNIST_MIRRORS,
@@ -132,13 +170,27 @@ def load_fashion_mnist(split="train", root=None, download=True, normalize=True, 
     return _prepare(images, labels, normalize, flatten)
 
 
-def load_mnist_10k(root=None, download=True, normalize=True, flatten=False):
+def load_mnist_10k(
+    root: Root = None, download: bool = True, normalize: bool = True, flatten: bool = False,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """The project's standard "mnist-10k" split of the 10,000 MNIST test images.
 
     Returns ``((x_train, y_train), (x_test, y_test))``: the first 8,000 test images for
     training and the last 2,000 for evaluation, shaped as in ``load_mnist`` (x_train
     (8000, 1, 28, 28) float in [0, 1], y_train (8000,) int64; x_test (2000, ...)). Only the
     two small t10k files are needed, and the package embeds them: this works offline.
+
+    Args:
+        root: the data folder; None: ``$MANABU_DATA``, else ``~/.cache/manabu``
+        download: download the files when neither the folder nor the package has them.
+            Default: True
+        normalize: floats in [0, 1] instead of uint8. Default: True
+        flatten: rows (N, 784) instead of images. Default: False
+
+    Example:
+        >>> (x_train, y_train), (x_test, y_test) = data.load_mnist_10k(flatten=True)
+        >>> x_train.shape, x_test.shape
+        ((8000, 784), (2000, 784))
     """
     x, y = load_mnist("test", root=root, download=download, normalize=normalize, flatten=flatten)
     return (x[:8000], y[:8000]), (x[8000:], y[8000:])

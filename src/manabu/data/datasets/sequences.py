@@ -14,13 +14,19 @@ space is the pad token, id 0; "_" is the decoder's start token, <bos>); turn a r
 text with ``vocab.decode_text(row)``.
 """
 
+from __future__ import annotations
+
 import datetime
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from manabu import backend
 from manabu.data.text import Vocabulary
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "addition_strings", "binary_addition", "bits_to_int", "date_formats", "int_to_bits",
@@ -30,16 +36,26 @@ __all__ = [
 # --------------------------------------------------------------------------- binary addition
 
 
-def int_to_bits(values, bits=8):
-    """Integers (...) -> bits (..., bits) int64, least significant bit first (LSB-first)."""
+def int_to_bits(values: ArrayLike, bits: int = 8) -> np.ndarray:
+    """Integers (...) -> bits (..., bits) int64, least significant bit first (LSB-first).
+
+    Example:
+        >>> data.datasets.int_to_bits(6, bits=4).tolist()
+        [0, 1, 1, 0]
+    """
     values = np.asarray(values, dtype=np.int64)
     return (values[..., None] >> np.arange(bits)) & 1
 
 
-def bits_to_int(bits):
+def bits_to_int(bits: ArrayLike) -> np.ndarray:
     """Bits (..., bits), LSB first, -> integers (...) int64. Values are rounded (>= 0.5 is
     a 1), so a network's sigmoid outputs decode directly; a trailing axis of size 1, as
-    in ``binary_addition``'s y (n, bits, 1), is dropped first."""
+    in ``binary_addition``'s y (n, bits, 1), is dropped first.
+
+    Example:
+        >>> data.datasets.bits_to_int([[0.1, 0.9, 0.7, 0.2]]).tolist()    # LSB first: 6
+        [6]
+    """
     bits = np.asarray(bits)
     if bits.ndim >= 2 and bits.shape[-1] == 1:
         bits = bits[..., 0]  # (..., bits, 1) -> (..., bits)
@@ -47,13 +63,25 @@ def bits_to_int(bits):
     return (ones << np.arange(bits.shape[-1])).sum(axis=-1)
 
 
-def binary_addition(n=1000, bits=8, seed=0):
+def binary_addition(n: int = 1000, bits: int = 8,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)`` for learning a + b with an RNN, one bit per time step (LSB first).
 
     x: (n, bits, 2) default float dtype: x[i, t] = (bit t of a_i, bit t of b_i).
     y: (n, bits, 1): y[i, t, 0] = bit t of a_i + b_i.
     a and b are drawn uniformly below 2**(bits - 1), so that the sum fits in ``bits`` bits
     (the notes' ``largest_number / 2``). Decode with ``bits_to_int(x[..., 0])`` etc.
+
+    Args:
+        n: how many pairs. Default: 1000
+        bits: time steps (bits per number), >= 2. Default: 8
+        seed: the seed of the draws. Default: 0
+
+    Example:
+        >>> x, y = data.binary_addition(n=5)
+        >>> a, b = data.datasets.bits_to_int(x[..., 0]), data.datasets.bits_to_int(x[..., 1])
+        >>> x.shape, y.shape, bool((a + b == data.datasets.bits_to_int(y)).all())
+        ((5, 8, 2), (5, 8, 1), True)
     """
     if bits < 2:
         raise ValueError(f"binary_addition: bits must be at least 2, got {bits}")
@@ -69,13 +97,25 @@ def binary_addition(n=1000, bits=8, seed=0):
 # --------------------------------------------------------------------------- sin -> cos
 
 
-def sin_cos(n=100, length=24, step=6 * np.pi / 99, seed=0):
+def sin_cos(n: int = 100, length: int = 24, step: float = 6 * np.pi / 99,
+            seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(x, y)``: windows of sin (input) and of cos at the same points (target).
 
     x: (n, length, 1) = sin(theta_i + step * t), y: (n, length, 1) = cos(same), default
     float dtype, with each window's start theta_i uniform in [0, 2 pi). The defaults are
     the notes' Seq2Seq exercise: 100 points over [-3 pi, 3 pi] (step 6 pi / 99) and windows
     of 24 steps. ``shift_right(y)`` gives the decoder's teacher-forcing input.
+
+    Args:
+        n: how many windows. Default: 100
+        length: steps per window. Default: 24
+        step: the angle between two steps. Default: 6 pi / 99
+        seed: the seed of the window starts. Default: 0
+
+    Example:
+        >>> x, y = data.sin_cos(n=4)
+        >>> x.shape, bool(np.allclose(x ** 2 + y ** 2, 1.0, atol=1e-6))
+        ((4, 24, 1), True)
     """
     rng = np.random.default_rng(seed)
     start = rng.uniform(0.0, 2 * np.pi, size=(n, 1))
@@ -86,10 +126,15 @@ def sin_cos(n=100, length=24, step=6 * np.pi / 99, seed=0):
     return x, y
 
 
-def shift_right(y, fill=0):
+def shift_right(y: ArrayLike, fill: float = 0) -> np.ndarray:
     """The decoder input for teacher forcing (教師強制): ``y`` moved one step later along
     axis 1, with ``fill`` at step 0 (the notes' ``dx[i, 1:] = seq_out[i:i + T - 1]``).
-    y: (N, T, ...) -> (N, T, ...)."""
+    y: (N, T, ...) -> (N, T, ...).
+
+    Example:
+        >>> data.datasets.shift_right(np.array([[1, 2, 3]])).tolist()
+        [[0, 1, 2]]
+    """
     y = np.asarray(y)
     shifted = np.empty_like(y)
     shifted[:, 0] = fill
@@ -102,7 +147,7 @@ def shift_right(y, fill=0):
 _ADDITION_CHARS = "0123456789+"
 
 
-def _random_operands(rng, n, max_digits):
+def _random_operands(rng: np.random.Generator, n: int, max_digits: int) -> np.ndarray:
     """n numbers whose digit count is uniform in 1..max_digits (so short sums are as
     common as long ones), each uniform among the numbers of that length."""
     digits = rng.integers(1, max_digits + 1, size=n)
@@ -110,7 +155,8 @@ def _random_operands(rng, n, max_digits):
     return low + (rng.random(n) * (10 ** digits - low)).astype(np.int64)
 
 
-def addition_strings(n=50000, max_digits=3, reverse=False, seed=0):
+def addition_strings(n: int = 50000, max_digits: int = 3, reverse: bool = False,
+                     seed: int = 0) -> tuple[np.ndarray, np.ndarray, Vocabulary]:
     """Addition as text: ``(questions, answers, vocab)``.
 
     questions: (n, 2 * max_digits + 1) int64, e.g. "16+75  " (spaces pad to the width);
@@ -119,6 +165,20 @@ def addition_strings(n=50000, max_digits=3, reverse=False, seed=0):
     flips each question ("  57+61"), the book's trick that shortens the path from the
     last digits read to the first digits written. vocab: the 13 characters, " " = pad (0),
     "_" = bos (1).
+
+    Args:
+        n: how many sums. Default: 50000
+        max_digits: the most digits of an operand, >= 1. Default: 3
+        reverse: flip the questions. Default: False
+        seed: the seed of the operands. Default: 0
+
+    Example:
+        >>> questions, answers, vocab = data.addition_strings(n=2)
+        >>> questions.shape, answers.shape, len(vocab)
+        ((2, 7), (2, 5), 13)
+        >>> q, a = vocab.decode_text(questions[0]), vocab.decode_text(answers[0])
+        >>> sum(int(term) for term in q.split("+")) == int(a[1:])      # "_" starts a
+        True
     """
     if max_digits < 1:
         raise ValueError(f"addition_strings: max_digits must be at least 1, got {max_digits}")
@@ -137,7 +197,7 @@ def addition_strings(n=50000, max_digits=3, reverse=False, seed=0):
     return x, t, vocab
 
 
-def _encode_all(vocab, texts):
+def _encode_all(vocab: Vocabulary, texts: list[str]) -> np.ndarray:
     """Equal-length strings -> (len(texts), width) int64 ids."""
     lookup = {token: index for index, token in enumerate(vocab.tokens)}
     flat = [lookup[char] for text in texts for char in text]
@@ -152,11 +212,11 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def _month(d):
+def _month(d: datetime.date) -> str:
     return _MONTHS[d.month - 1]
 
 
-def _weekday(d):
+def _weekday(d: datetime.date) -> str:
     return _WEEKDAYS[d.weekday()]  # fixed English names: strftime would follow the locale
 
 
@@ -181,7 +241,7 @@ DATE_FORMATS = (
 
 
 @functools.lru_cache(maxsize=1)
-def _date_layout():
+def _date_layout() -> tuple[int, Vocabulary]:
     """(question width, vocabulary): the longest text any format writes and every
     character it can use, from every day of a leap year (all months and weekdays)."""
     first = datetime.date(2000, 1, 1).toordinal()
@@ -192,7 +252,8 @@ def _date_layout():
     return max(len(text) for text in texts), vocab
 
 
-def date_formats(n=10000, start="1970-01-01", end="2049-12-31", seed=0):
+def date_formats(n: int = 10000, start: str = "1970-01-01", end: str = "2049-12-31",
+                 seed: int = 0) -> tuple[np.ndarray, np.ndarray, Vocabulary]:
     """Human-written dates -> ISO 8601: ``(questions, answers, vocab)``.
 
     Dates are uniform between ``start`` and ``end`` (ISO strings, both included; at most
@@ -201,6 +262,17 @@ def date_formats(n=10000, start="1970-01-01", end="2049-12-31", seed=0):
     "2026年11月23日", ... questions: (n, 29) int64, padded with spaces; answers: (n, 11)
     int64, "_2026-11-23" ("_" starts the decoder). vocab: characters, " " = pad (0),
     "_" = bos (1); the same for every n and seed.
+
+    Args:
+        n: how many dates. Default: 10000
+        start: the first date, ISO 8601. Default: '1970-01-01'
+        end: the last date, ISO 8601. Default: '2049-12-31'
+        seed: the seed of the dates and formats. Default: 0
+
+    Example:
+        >>> questions, answers, vocab = data.date_formats(n=3)
+        >>> questions.shape, answers.shape, vocab.decode_text(answers[0])[0]
+        ((3, 29), (3, 11), '_')
     """
     first = datetime.date.fromisoformat(start)
     last = datetime.date.fromisoformat(end)
