@@ -67,6 +67,13 @@ def _per_image(xp: ModuleType, values: Any, n: int, dtype: Any = None) -> Any:
     return values
 
 
+def _flip_where(x, flip, axis):
+    """The images of x (N, C, H, W) where ``flip`` is True, mirrored along ``axis``."""
+    xp = backend.get_array_module(x)
+    flip = _per_image(xp, flip, x.shape[0], dtype=bool)  # (N,)
+    return xp.where(flip[:, None, None, None], xp.flip(x, axis=axis), x)
+
+
 def hflip(x: np.ndarray, flip: bool | np.ndarray = True) -> np.ndarray:
     """Mirror left-right the images where ``flip`` (bool, or (N,) bools) is True.
 
@@ -82,24 +89,16 @@ def hflip(x: np.ndarray, flip: bool | np.ndarray = True) -> np.ndarray:
         >>> data.transform_ops.hflip(x, np.array([True, False])).tolist()
         [[[[2.0, 1.0]]], [[[3.0, 4.0]]]]
     """
-    xp = backend.get_array_module(x)
-    flip = _per_image(xp, flip, x.shape[0], dtype=bool)
-    return xp.where(flip[:, None, None, None], x[..., ::-1], x)
+    return _flip_where(x, flip, axis=-1)  # W, the last axis
 
 
 def vflip(x: np.ndarray, flip: bool | np.ndarray = True) -> np.ndarray:
     """Mirror upside down the images where ``flip`` is True.
 
     Args:
-        x: a batch (N, C, H, W)
-        flip: one bool for every image, or (N,) bools
-
-    Returns:
-        a new array (N, C, H, W)
+        x, flip: as for :func:`hflip`; the result too is a new array (N, C, H, W).
     """
-    xp = backend.get_array_module(x)
-    flip = _per_image(xp, flip, x.shape[0], dtype=bool)
-    return xp.where(flip[:, None, None, None], x[..., ::-1, :], x)
+    return _flip_where(x, flip, axis=-2)  # H
 
 
 def affine_grid(angle: np.ndarray, scale: np.ndarray, translate: np.ndarray,
@@ -387,12 +386,7 @@ def adjust_contrast(x: np.ndarray, factor: float | np.ndarray,
     image of its mean, 1 the image itself, above 1 more contrast; then clipped.
 
     Args:
-        x: a batch (N, C, H, W)
-        factor: one factor or (N,) factors
-        clip: (lo, hi) bounds of the result, or None. Default: (0, 1)
-
-    Returns:
-        (N, C, H, W)
+        x, factor, clip: as for :func:`adjust_brightness`; the result too is (N, C, H, W).
 
     Example:
         >>> x = np.array([[[[0.25, 0.75]]]])

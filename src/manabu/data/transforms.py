@@ -184,8 +184,7 @@ class RandomVerticalFlip(RandomHorizontalFlip):
     """Mirror each image upside down with probability ``p`` (上下反転).
 
     Args:
-        p: the probability that an image is flipped. Default: 0.5
-        generator: a ``np.random.Generator``; None: manabu's global one. Default: None
+        as :class:`RandomHorizontalFlip` (p, generator).
 
     Shape:
         - Input: (C, H, W) or (N, C, H, W)
@@ -268,8 +267,7 @@ class RandomRotation(RandomAffine):
 
     Args:
         degrees: d for angles in -d..d, or a pair (lo, hi)
-        fill: the value of pixels that come from outside the image. Default: 0
-        generator: a ``np.random.Generator``; None: manabu's global one. Default: None
+        fill, generator: as for :class:`RandomAffine`. Default: 0, None
 
     Shape:
         - Input: (C, H, W) or (N, C, H, W)
@@ -439,8 +437,7 @@ class Cutout(RandomErasing):
     Args:
         size: the side of the square, in pixels
         p: the probability that an image gets a square. Default: 1.0
-        value: the number written into the square, or 'random' for noise. Default: 0
-        generator: a ``np.random.Generator``; None: manabu's global one. Default: None
+        value, generator: as for :class:`RandomErasing`. Default: 0, None
 
     Shape:
         - Input: (C, H, W) or (N, C, H, W)

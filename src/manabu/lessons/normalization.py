@@ -146,12 +146,13 @@ def run(quick=False, out="lessons-output"):
         steps = np.array([record["loss"] for record in history.steps])
         window = 10 if len(steps) >= 20 else 1
         losses[norm] = np.convolve(steps, np.ones(window) / window, mode="valid")
-        results[norm] = {"final_loss": history["loss"][-1],
-                         "train_accuracy": history["accuracy"][-1],
-                         "test_accuracy": evaluation["accuracy"]}
-        print(f"  {norm:9s} training loss (last epoch) {history['loss'][-1]:.3f}, training "
-              f"accuracy {history['accuracy'][-1]:.3f}, test accuracy "
-              f"{evaluation['accuracy']:.3f}")
+        result = {"final_loss": history["loss"][-1],
+                  "train_accuracy": history["accuracy"][-1],
+                  "test_accuracy": evaluation["accuracy"]}
+        results[norm] = result
+        print(f"  {norm:9s} training loss (last epoch) {result['final_loss']:.3f}, training "
+              f"accuracy {result['train_accuracy']:.3f}, test accuracy "
+              f"{result['test_accuracy']:.3f}")
     curves_path = plot.curves(losses, os.path.join(out, "normalization_loss.png"),
                               xlabel="step (mean of 10)", ylabel="training loss", logy=True,
                               title="the same CNN with each normalisation")

@@ -357,17 +357,8 @@ class VHRED(HRED):
     number of reply tokens: the negative 変分下限 per token when kl_weight is 1.
 
     Args:
-        vocab_size: V, an int or a Vocabulary
-        embed_dim: the size of the shared embeddings. Default: 32
-        utterance_dim: the utterance encoder's state size (per direction). Default: 128
-        context_dim: the context encoder's state size. Default: 128
-        decoder_dim: the decoder's state size. Default: 128
-        cell: 'gru' or 'lstm'. Default: 'gru'
-        pad_id: the padding id. Default: 0
-        bos_id: the decoder's start id. Default: 2
-        eos_id: the id that ends a reply. Default: 3
-        bidirectional: a 双方向 utterance encoder. Default: True
-        pooling: 'mean' or 'last'. Default: 'mean'
+        those of :class:`HRED` (vocab_size, embed_dim, utterance_dim, context_dim,
+        decoder_dim, cell, pad_id, bos_id, eos_id, bidirectional, pooling), plus
         latent_dim: Z, the size of z. Default: 16
 
     Shape:

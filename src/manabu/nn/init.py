@@ -148,11 +148,13 @@ def zeros_(tensor: Tensor) -> Tensor:
     """Fill with 0 (the notes' choice for biases).
 
     Args:
-        tensor: the Tensor to fill in place.
+        tensor: the Tensor to fill in place, typically a layer's bias.
 
     Example:
-        >>> nn.init.zeros_(manabu.tensor(np.empty(3, np.float32)))
-        tensor([0., 0., 0.], dtype=float32)
+        >>> layer = nn.Linear(3, 2)
+        >>> nn.init.zeros_(layer.bias)
+        Parameter containing:
+        tensor([0., 0.], dtype=float32, requires_grad=True)
     """
     return constant_(tensor, 0)
 
@@ -271,16 +273,13 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0,
     """Glorot normal: N(0, std**2), std = gain * sqrt(2 / (fan_in + fan_out)).
 
     Args:
-        tensor: a weight of 2 or more dimensions (out, in, *kernel), filled in place.
-        gain: the factor for the activation that follows (``calculate_gain``).
-            Default: 1.0
-        generator: the ``np.random.Generator``; None uses manabu's global one.
-            Default: None
+        as :func:`xavier_uniform_` (tensor, gain, generator).
 
     Example:
         >>> w = manabu.tensor(np.empty((300, 200), np.float32))
-        >>> round(float(nn.init.xavier_normal_(w).numpy().std()), 2)  # sqrt(2 / 500)
-        0.06
+        >>> w = nn.init.xavier_normal_(w, gain=nn.init.calculate_gain("tanh"))  # 5/3
+        >>> round(float(w.numpy().std() / np.sqrt(2 / 500)), 1)  # the gain, 5/3
+        1.7
     """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
@@ -304,9 +303,12 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
             Default: None
 
     Example:
-        >>> w = manabu.tensor(np.empty((100, 200), np.float32))
-        >>> round(float(nn.init.kaiming_uniform_(w).numpy().std()), 2)  # sqrt(2 / 200)
+        >>> w = manabu.tensor(np.empty((100, 200), np.float32))  # (out, in)
+        >>> round(float(nn.init.kaiming_uniform_(w).numpy().std()), 2)  # sqrt(2 / fan_in)
         0.1
+        >>> w = nn.init.kaiming_uniform_(w, mode="fan_out")  # keeps the backward variance
+        >>> round(float(w.numpy().std()), 2)  # sqrt(2 / fan_out) = sqrt(2 / 100)
+        0.14
     """
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / _calculate_fan(tensor, mode))
@@ -319,14 +321,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
     """He normal: N(0, std**2), std = gain / sqrt(fan) (sqrt(2 / n) for ReLU).
 
     Args:
-        tensor: a weight of 2 or more dimensions (out, in, *kernel), filled in place.
-        a: leaky_relu's negative slope, for the gain. Default: 0.0
-        mode: 'fan_in' (keeps the forward variance) or 'fan_out' (the backward one).
-            Default: 'fan_in'
-        nonlinearity: the activation that follows. Default: 'leaky_relu' (with a = 0,
-            the gain of relu)
-        generator: the ``np.random.Generator``; None uses manabu's global one.
-            Default: None
+        as :func:`kaiming_uniform_` (tensor, a, mode, nonlinearity, generator).
 
     Example:
         >>> w = manabu.tensor(np.empty((100, 200), np.float32))

@@ -448,24 +448,9 @@ class LSTM(RNNBase):
             state = nn.detach_state(state)   # keep the values, drop the graph
 
     Args:
-        input_size: H_in, the features of each step of x.
-        hidden_size: H, the size of the hidden state h (and of the cell c of an LSTM).
-        num_layers: how many layers are stacked, each reading the outputs of the one
-            below. Default: 1
-        bias: if False, no ``bias_ih`` and ``bias_hh``. Default: True
-        batch_first: if True, x and output are (N, T, features); if False (PyTorch's
-            default), (T, N, features). The states are (D * num_layers, N, H) either
-            way. Default: True
-        dropout: the probability of dropout on each layer's outputs except the last one's,
-            in training mode (with num_layers=1 it does nothing, and warns so).
-            Default: 0.0
-        bidirectional: if True, each layer also reads the sequence backwards and the two
-            directions' outputs are concatenated (D = 2). Default: False
-        init: 'torch' (PyTorch's U(-1/sqrt(H), 1/sqrt(H)) for every parameter),
-            'xavier_normal', 'xavier_uniform', 'orthogonal' (each gate block on its own,
-            biases zero) or a function called on each gate block. Not in PyTorch.
-            Default: 'torch'
-        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+        as :class:`RNN` (input_size, hidden_size, num_layers, bias, batch_first, dropout,
+        bidirectional, init, dtype), except that ``nonlinearity`` is not taken: the gates
+        use sigmoid and tanh. hidden_size is also the size of the cell c.
 
     PyTorch's ``proj_size`` is not offered.
 
@@ -509,24 +494,9 @@ class GRU(RNNBase):
     ``forward(x, hx=None, mask=None, lengths=None)`` returns (output, h_n) as nn.RNN.
 
     Args:
-        input_size: H_in, the features of each step of x.
-        hidden_size: H, the size of the hidden state h (and of the cell c of an LSTM).
-        num_layers: how many layers are stacked, each reading the outputs of the one
-            below. Default: 1
-        bias: if False, no ``bias_ih`` and ``bias_hh``. Default: True
-        batch_first: if True, x and output are (N, T, features); if False (PyTorch's
-            default), (T, N, features). The states are (D * num_layers, N, H) either
-            way. Default: True
-        dropout: the probability of dropout on each layer's outputs except the last one's,
-            in training mode (with num_layers=1 it does nothing, and warns so).
-            Default: 0.0
-        bidirectional: if True, each layer also reads the sequence backwards and the two
-            directions' outputs are concatenated (D = 2). Default: False
-        init: 'torch' (PyTorch's U(-1/sqrt(H), 1/sqrt(H)) for every parameter),
-            'xavier_normal', 'xavier_uniform', 'orthogonal' (each gate block on its own,
-            biases zero) or a function called on each gate block. Not in PyTorch.
-            Default: 'torch'
-        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+        as :class:`RNN` (input_size, hidden_size, num_layers, bias, batch_first, dropout,
+        bidirectional, init, dtype), except that ``nonlinearity`` is not taken: the gates
+        use sigmoid and tanh.
 
     Shape:
         D = 2 if bidirectional else 1; batch_first=False swaps N and T in x and output.

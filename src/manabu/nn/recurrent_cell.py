@@ -168,13 +168,8 @@ class LSTMCell(RNNCellBase):
     ``forward(x, hx=None)`` with hx = (h, c) returns (h', c').
 
     Args:
-        input_size: H_in, the features of x.
-        hidden_size: H, the size of the state.
-        bias: if False, no ``bias_ih`` and ``bias_hh``. Default: True
-        init: 'torch' (U(-1/sqrt(H), 1/sqrt(H)), PyTorch's), 'xavier_normal',
-            'xavier_uniform', 'orthogonal' or a function, as in nn.RNN. Not in PyTorch.
-            Default: 'torch'
-        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+        as :class:`RNNCell` (input_size, hidden_size, bias, init, dtype), except that
+        ``nonlinearity`` is not taken: the gates use sigmoid and tanh.
 
     Shape:
         - Input: x (N, H_in), or (H_in,) unbatched.
@@ -206,13 +201,8 @@ class GRUCell(RNNCellBase):
     ``forward(x, hx=None)`` returns h' (N, H).
 
     Args:
-        input_size: H_in, the features of x.
-        hidden_size: H, the size of the state.
-        bias: if False, no ``bias_ih`` and ``bias_hh``. Default: True
-        init: 'torch' (U(-1/sqrt(H), 1/sqrt(H)), PyTorch's), 'xavier_normal',
-            'xavier_uniform', 'orthogonal' or a function, as in nn.RNN. Not in PyTorch.
-            Default: 'torch'
-        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+        as :class:`RNNCell` (input_size, hidden_size, bias, init, dtype), except that
+        ``nonlinearity`` is not taken: the gates use sigmoid and tanh.
 
     Shape:
         - Input: x (N, H_in), or (H_in,) unbatched.

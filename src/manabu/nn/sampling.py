@@ -227,6 +227,11 @@ def greedy_search(step_fn: StepFn, start_state: Any, start_token: int,
         >>> h = nn.greedy_search(step_fn, None, start_token=0, end_token=3)
         >>> h.tokens, round(float(np.exp(h.log_prob)), 4)  # 0.5 * 0.5 * 0.85
         ([1, 2, 3], 0.2125)
+
+    The greedy first choice (1, p 0.5) is a trap; a beam of 2 also keeps 2 (p 0.4):
+        >>> best = nn.beam_search(step_fn, None, start_token=0, end_token=3, beam_width=2)[0]
+        >>> best.tokens, round(float(np.exp(best.log_prob)), 4)  # 0.4 * 0.85
+        ([2, 3], 0.34)
     """
     _check_search("greedy_search", max_len, end_token)
     tokens, log_prob = [], 0.0
@@ -283,16 +288,18 @@ def beam_search(step_fn: StepFn, start_state: Any, start_token: int, end_token: 
     Returns:
         A list of up to beam_width Hypothesis, best score first.
 
-    Example (greedy_search's toy decoder, where the greedy first choice is a trap):
-        >>> table = np.log([[0.05, 0.5, 0.4, 0.05],   # a toy decoder: the next token's
-        ...                 [0.1, 0.1, 0.5, 0.3],     # probabilities depend only on the
-        ...                 [0.05, 0.05, 0.05, 0.85],  # last token; 3 is the end token
-        ...                 [0.25, 0.25, 0.25, 0.25]])
-        >>> def step_fn(tokens, state):
-        ...     return table[tokens], state  # (B, V) log-probabilities, the state unchanged
-        >>> beams = nn.beam_search(step_fn, None, start_token=0, end_token=3, beam_width=2)
-        >>> [(h.tokens, round(float(np.exp(h.log_prob)), 4)) for h in beams]
-        [([2, 3], 0.34), ([1, 2, 3], 0.2125)]
+    Example (a GRUCell decoder, whose state (B, 16) the search reorders as beams are
+    kept and copied; greedy_search's example shows a beam finding what greedy misses):
+        >>> emb, cell, head = nn.Embedding(6, 8), nn.GRUCell(8, 16), nn.Linear(16, 6)
+        >>> def step_fn(tokens, h):  # tokens (B,) ids; h (B, 16), None before the first step
+        ...     h = cell(emb(tokens), h)
+        ...     return manabu.functional.log_softmax(head(h), axis=-1), h
+        >>> beams = nn.beam_search(step_fn, None, start_token=0, end_token=5, beam_width=3,
+        ...                        max_len=4)
+        >>> len(beams), all(len(h.tokens) <= 4 for h in beams)
+        (3, True)
+        >>> [h.score for h in beams] == sorted((h.score for h in beams), reverse=True)
+        True
     """
     _check_search("beam_search", max_len, end_token)
     if not isinstance(beam_width, (int, np.integer)) or beam_width < 1:

@@ -127,17 +127,22 @@ class _Block(Module):
     """What encoder and decoder layers share: self-attention, cross-attention (the decoder
     only), the feed-forward network (FFN), a LayerNorm and a dropout per sub-layer, and the
     batch-first bookkeeping. Attributes are made in PyTorch's order, so parameters() and
-    state_dict() list them as torch does."""
+    state_dict() list them as torch does. The constructor is the encoder's and the
+    decoder's (their Args are in TransformerEncoderLayer's docstring)."""
 
-    def __init__(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                 batch_first, norm_first, bias, dtype, cross_attention=False):
+    cross_attention = False  # True in the decoder: attention over the encoder's memory
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
+                 dropout: float = 0.1, activation: str | Callable[[Tensor], Tensor] = "relu",
+                 layer_norm_eps: float = 1e-5, batch_first: bool = True,
+                 norm_first: bool = False, bias: bool = True, dtype: DTypeLike = None) -> None:
         super().__init__()
         self.d_model = d_model
         self.batch_first = batch_first
         self.norm_first = norm_first
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=True, dtype=dtype)
-        if cross_attention:
+        if self.cross_attention:
             self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout,
                                                      bias=bias, batch_first=True, dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, init="torch", dtype=dtype)
@@ -146,11 +151,11 @@ class _Block(Module):
         self.activation = _activation(type(self).__name__, activation)
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        if cross_attention:
+        if self.cross_attention:
             self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        if cross_attention:
+        if self.cross_attention:
             self.dropout3 = Dropout(dropout)
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
@@ -215,13 +220,6 @@ class TransformerEncoderLayer(_Block):
         (2, 7, 16)
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Callable[[Tensor], Tensor] = "relu",
-                 layer_norm_eps: float = 1e-5, batch_first: bool = True,
-                 norm_first: bool = False, bias: bool = True, dtype: DTypeLike = None) -> None:
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                         batch_first, norm_first, bias, dtype)
-
     def forward(self, src: Tensor, src_mask: Tensor | ArrayLike | None = None,
                 src_key_padding_mask: Tensor | ArrayLike | None = None,
                 is_causal: bool = False) -> Tensor:
@@ -249,21 +247,9 @@ class TransformerDecoderLayer(_Block):
     position cannot see the tokens after it.
 
     Args:
-        d_model: E, the features of every position (the model's width).
-        nhead: the number of attention heads; it must divide d_model.
-        dim_feedforward: the FFN's hidden width. Default: 2048
-        dropout: the dropout probability in the attention weights, the FFN and after
-            every sub-layer, in training mode. Default: 0.1
-        activation: the FFN's activation: 'relu', 'gelu' or a function of a Tensor.
-            Default: 'relu'
-        layer_norm_eps: the LayerNorms' eps. Default: 1e-5
-        batch_first: if True, tensors are (N, T, E); if False (PyTorch's default),
-            (T, N, E). Default: True
-        norm_first: if True, pre-norm (LayerNorm before each sub-layer, steadier for deep
-            stacks); if False, post-norm as in the paper. Default: False
-        bias: if False, the attention projections, the Linear layers and the LayerNorms
-            have no bias. Default: True
-        dtype: the parameters' dtype; None means the default dtype (float32). Default: None
+        as :class:`TransformerEncoderLayer` (d_model, nhead, dim_feedforward, dropout,
+        activation, layer_norm_eps, batch_first, norm_first, bias, dtype); ``dropout`` and
+        ``bias`` also apply to the cross-attention, ``norm_first`` to its LayerNorm.
 
     Shape:
         - tgt: (N, T, E); memory: (N, S, E) (the encoder's output).
@@ -279,12 +265,7 @@ class TransformerDecoderLayer(_Block):
         (2, 5, 16)
     """
 
-    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
-                 dropout: float = 0.1, activation: str | Callable[[Tensor], Tensor] = "relu",
-                 layer_norm_eps: float = 1e-5, batch_first: bool = True,
-                 norm_first: bool = False, bias: bool = True, dtype: DTypeLike = None) -> None:
-        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
-                         batch_first, norm_first, bias, dtype, cross_attention=True)
+    cross_attention = True
 
     def forward(self, tgt: Tensor, memory: Tensor, tgt_mask: Tensor | ArrayLike | None = None,
                 memory_mask: Tensor | ArrayLike | None = None,

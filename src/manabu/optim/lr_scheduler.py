@@ -344,15 +344,24 @@ class ReduceLROnPlateau(_SchedulerState):
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float | Sequence[float] = 0.0,
                  eps: float = 1e-8) -> None:
+        # each setting is checked where it is stored
         self._check_optimizer(optimizer)
+        self.optimizer = optimizer
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau: factor must be < 1, got {factor}")
+        self.factor = factor
         if mode not in ("min", "max"):
             raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
+        self.mode = mode
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(
                 f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got {threshold_mode!r}"
             )
+        self.threshold_mode = threshold_mode
+        self.threshold = threshold
+        self.patience = patience
+        self.cooldown = cooldown
+        self.eps = eps
         n_groups = len(optimizer.param_groups)
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != n_groups:
@@ -362,14 +371,7 @@ class ReduceLROnPlateau(_SchedulerState):
             self.min_lrs = list(min_lr)
         else:
             self.min_lrs = [min_lr] * n_groups
-        self.optimizer = optimizer
-        self.mode = mode
-        self.factor = factor
-        self.patience = patience
-        self.threshold = threshold
-        self.threshold_mode = threshold_mode
-        self.cooldown = cooldown
-        self.eps = eps
+        # what step() updates
         self.last_epoch = 0
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0

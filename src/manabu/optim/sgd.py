@@ -124,7 +124,7 @@ class Momentum(Optimizer):
         p.data += v
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient in the notes' velocity form::
 
         v = momentum * v - lr * g
@@ -132,13 +132,11 @@ class Nesterov(Optimizer):
 
     This is the look-ahead step rewritten at the current point (Bengio et al., 2013):
     it adds ``momentum**2 * v_old - (1 + momentum) * lr * g``, the same update as
-    ``torch.optim.SGD(momentum=..., nesterov=True)`` for a constant lr.
+    ``torch.optim.SGD(momentum=..., nesterov=True)`` for a constant lr. The velocity is
+    Momentum's; only the step of p differs, so this class keeps Momentum's constructor.
 
     Args:
-        params: the parameters to optimise, or dicts of parameter groups
-        lr: learning rate. Default: 0.01
-        momentum: how much of the velocity is kept each step. Default: 0.9
-        weight_decay: L2 penalty added to the gradient. Default: 0
+        as :class:`Momentum` (params, lr, momentum, weight_decay, with the same defaults).
 
     Example:
         >>> w = nn.Parameter(np.array([1.0]))
@@ -148,10 +146,6 @@ class Nesterov(Optimizer):
         >>> w.data
         array([0.81])
     """
-
-    def __init__(self, params: Params, lr: float = 0.01, momentum: float = 0.9,
-                 weight_decay: float = 0.0) -> None:
-        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
 
     def _update(self, p, g, state, group):
         v = zero_buffer(state, "velocity", p)

@@ -14,9 +14,7 @@ def noisy_sine(n: int = 100, noise: float = 0.1,
     ``noise`` is the standard deviation of the Gaussian noise added to y.
 
     Args:
-        n: how many points. Default: 100
-        noise: the standard deviation of the noise on y. Default: 0.1
-        seed: the seed of the draws. Default: 0
+        as :func:`~manabu.data.linear_toy` (n, noise, seed, with the same defaults).
 
     Example:
         >>> x, y = data.noisy_sine(n=50, noise=0.0)
