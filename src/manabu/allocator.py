@@ -14,6 +14,8 @@ restores glibc's defaults and keeps them: later calls of ``keep_freed_memory()``
 ``fit``) change nothing, for programs that would rather return memory to the OS promptly.
 """
 
+from __future__ import annotations
+
 import ctypes
 import ctypes.util
 import sys
@@ -25,7 +27,7 @@ _GLIBC_DEFAULT_TRIM = 128 * 1024
 _GLIBC_DEFAULT_MMAP = 128 * 1024
 
 
-def _glibc():
+def _glibc() -> ctypes.CDLL | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -38,12 +40,12 @@ def _glibc():
 _state = {"mode": None}  # None: glibc's own settings, untouched; "keep" or "release"
 
 
-def mode():
+def mode() -> str | None:
     """What this module did to malloc: None (nothing), "keep" or "release"."""
     return _state["mode"]
 
 
-def _set(mmap_threshold, trim_threshold):
+def _set(mmap_threshold: int, trim_threshold: int) -> bool:
     libc = _glibc()
     if libc is None:
         return False
@@ -51,7 +53,7 @@ def _set(mmap_threshold, trim_threshold):
         libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold))
 
 
-def keep_freed_memory():
+def keep_freed_memory() -> bool:
     """Let malloc reuse freed large blocks instead of unmapping them; True if in effect.
 
     Does nothing after ``release_freed_memory()``: that choice is the program's.
@@ -63,7 +65,7 @@ def keep_freed_memory():
     return _state["mode"] == "keep"
 
 
-def release_freed_memory():
+def release_freed_memory() -> bool:
     """Go back to glibc's defaults (large blocks returned to the OS when freed), for good."""
     applied = _set(_GLIBC_DEFAULT_MMAP, _GLIBC_DEFAULT_TRIM)
     _state["mode"] = "release"

@@ -8,17 +8,23 @@ which the next write of the same target removes once that writer's process is go
 Files are created with the user's umask (as ``open`` does), not tempfile's 0600.
 """
 
+from __future__ import annotations
+
 import os
 import re
 import secrets
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from os import PathLike
 
 
-def _temporary_name(path):
+def _temporary_name(path: str | PathLike[str]) -> str:
     folder, name = os.path.split(os.path.abspath(path))
     return os.path.join(folder, f".{name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
 
 
-def _process_alive(pid):
+def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -28,7 +34,7 @@ def _process_alive(pid):
     return True
 
 
-def remove_stale_temporaries(path):
+def remove_stale_temporaries(path: str | PathLike[str]) -> list[str]:
     """Delete temporaries of ``path`` left by writers that no longer run; returns them.
 
     Also removes ``.tmp-*NAME`` files, the temporaries of manabu 0.1's writer.
@@ -53,7 +59,7 @@ def remove_stale_temporaries(path):
     return removed
 
 
-def _fsync_folder(folder):
+def _fsync_folder(folder: str) -> None:
     try:
         handle = os.open(folder, os.O_RDONLY)
     except OSError:
@@ -66,7 +72,7 @@ def _fsync_folder(folder):
         os.close(handle)
 
 
-def write_bytes(path, data):
+def write_bytes(path: str | PathLike[str], data: bytes | bytearray | memoryview) -> None:
     """Write ``data`` (bytes-like) to ``path`` atomically and durably."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
@@ -88,6 +94,6 @@ def write_bytes(path, data):
     _fsync_folder(folder)
 
 
-def write_text(path, text):
+def write_text(path: str | PathLike[str], text: str) -> None:
     """Write ``text`` as UTF-8 to ``path`` atomically and durably."""
     write_bytes(path, text.encode("utf-8"))

@@ -26,14 +26,23 @@ A fused op without that flag still gives first-order gradients under ``create_gr
 only differentiating those gradients again raises (as in PyTorch).
 """
 
+from __future__ import annotations
+
 import functools
 import inspect
 import weakref
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from manabu import backend
 from manabu.tensor import Tensor, _functional, tensor, unwrap
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any, Literal
+
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "Function", "Tensor", "enable_grad", "grad", "is_grad_enabled", "no_grad",
@@ -43,8 +52,16 @@ __all__ = [
 _grad_enabled = True
 
 
-def is_grad_enabled():
-    """True unless inside ``no_grad()``."""
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``.
+
+    Example:
+        >>> with manabu.no_grad():
+        ...     print(manabu.is_grad_enabled())
+        False
+        >>> manabu.is_grad_enabled()
+        True
+    """
     return _grad_enabled
 
 
@@ -54,22 +71,22 @@ class _GradMode:
 
     enabled = True
 
-    def __new__(cls, func=None):
+    def __new__(cls, func: Callable | None = None) -> _GradMode | Callable:
         mode = super().__new__(cls)
         mode._previous = []
         return mode if func is None else mode(func)
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         global _grad_enabled
         self._previous.append(_grad_enabled)
         _grad_enabled = self.enabled
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         global _grad_enabled
         _grad_enabled = self._previous.pop()
         return False
 
-    def __call__(self, func):
+    def __call__(self, func: Callable) -> Callable:
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             with type(self)():
@@ -79,13 +96,50 @@ class _GradMode:
 
 
 class no_grad(_GradMode):
-    """Record no graph inside this block (evaluation, optimizer updates)."""
+    """Record no graph inside this block (evaluation, optimizer updates).
+
+    Inside it ops compute their values only: no output requires grad and nothing is saved
+    for a backward, which saves memory and time. A context manager, and also a decorator,
+    written ``@no_grad()`` or ``@no_grad``; blocks nest, each restoring the mode it found.
+
+    Args:
+        func: when used as ``@no_grad`` without parentheses, the decorated function (Python
+            passes it); None otherwise. Default: None
+
+    Example:
+        >>> w = manabu.tensor([1.0, 2.0], requires_grad=True)
+        >>> with manabu.no_grad():
+        ...     y = w * 2
+        >>> y.requires_grad
+        False
+        >>> @manabu.no_grad
+        ... def predict(x):
+        ...     return w * x
+        >>> predict(3.0).requires_grad, (w * 3.0).requires_grad
+        (False, True)
+    """
 
     enabled = False
 
 
 class enable_grad(_GradMode):
-    """Record the graph again inside a ``no_grad`` block."""
+    """Record the graph again inside a ``no_grad`` block.
+
+    A context manager and a decorator, as ``no_grad``: a function decorated with
+    ``@enable_grad`` records its graph even when called inside ``no_grad()``.
+
+    Args:
+        func: when used as ``@enable_grad`` without parentheses, the decorated function;
+            None otherwise. Default: None
+
+    Example:
+        >>> w = manabu.tensor([1.0, 2.0], requires_grad=True)
+        >>> with manabu.no_grad():
+        ...     with manabu.enable_grad():
+        ...         y = w * 2
+        >>> y.requires_grad
+        True
+    """
 
     enabled = True
 
@@ -100,6 +154,33 @@ class Function:
     needs, forward keeps with ``self.save_for_backward``; backward reads it from
     ``self.saved``. See the reading guide at the top of this file for ``xp`` under
     ``create_graph=True``.
+
+    An op is used through its class method ``apply``, never by calling the class: apply
+    builds the op, runs forward on the arrays and links the outputs into the graph.
+
+    Args:
+        *inputs: (of ``apply``) the Tensors the op differentiates; arrays and Python
+            numbers become constant Tensors (numbers take the dtype of the tensors beside
+            them).
+        **params: (of ``apply``) the op's parameters, passed to its ``__init__``: not
+            differentiated (an axis, a stride, a mask).
+
+    Example:
+        >>> class Square(Function):
+        ...     # y = x**2;  gx = gy * 2x
+        ...     def forward(self, x):
+        ...         self.save_for_backward(x)
+        ...         return x * x
+        ...     def backward(self, gy, xp):
+        ...         (x,) = self.saved
+        ...         return gy * 2 * x
+        >>> x = manabu.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> y = Square.apply(x)
+        >>> y
+        tensor([1., 4., 9.], dtype=float32, grad_fn=Square)
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([2., 4., 6.], dtype=float32)
     """
 
     twice_differentiable = False
@@ -108,7 +189,10 @@ class Function:
     _takes_xp = None  # whether this class's backward has the xp argument (see below)
 
     @classmethod
-    def apply(cls, *inputs, **params):
+    def apply(cls, *inputs: Tensor | ArrayLike, **params: Any) -> Tensor | tuple[Tensor, ...]:
+        """Run the op: ``cls(**params)``, forward on the inputs' arrays, and (when a
+        gradient is needed) the outputs linked to the op. One Tensor, or a tuple for an op
+        whose forward returns several arrays."""
         if params and cls.__init__ is object.__init__:
             raise TypeError(f"{cls.__name__}.apply got parameters {sorted(params)}, but "
                             f"{cls.__name__} declares none: list them in its __init__")
@@ -150,19 +234,23 @@ class Function:
         self._saved = tuple(array if s is y else s for s in self._saved)
         return array
 
-    def forward(self, *xs):
+    def forward(self, *xs: Any) -> Any:
+        """The op on arrays (NumPy or CuPy, ``self.xp``): an array or a tuple of arrays."""
         raise NotImplementedError
 
-    def backward(self, *gys):
+    def backward(self, *gys: Any) -> Any:
+        """One gradient per input (None where none is needed), given the outputs'
+        gradients; subclasses add the keyword ``xp`` (see the class docstring)."""
         raise NotImplementedError
 
-    def save_for_backward(self, *values):
+    def save_for_backward(self, *values: Any) -> None:
         """Keep arrays for backward. Save the very arrays forward received or returned,
         so that a higher-order backward can find the Tensors they belong to."""
         self._saved = values
 
     @property
-    def saved(self):
+    def saved(self) -> tuple:
+        """What forward saved; under create_graph=True, the Tensors those arrays belong to."""
         if not self._graph_mode:
             return self._saved
         return tuple(self._as_graph_tensor(v) for v in self._saved)
@@ -329,12 +417,24 @@ def _accumulate(old, new):
     return new if old is None else old + new
 
 
-def run_backward(roots, root_grads, retain_graph=False, create_graph=False, capture=None):
+def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Tensor | ArrayLike],
+                 retain_graph: bool = False, create_graph: bool = False,
+                 capture: dict[int, Any] | None = None) -> None:
     """The graph walk behind ``Tensor.backward`` and ``manabu.grad``.
 
     Gradients flow from ``roots`` (with ``root_grads``) to every tensor that requires
     grad. Leaves get them added to ``.grad``; with ``capture`` (a dict id -> None) the
     gradients of exactly those tensors are collected into it instead.
+
+    Args:
+        roots: the tensors the walk starts from (``[loss]`` for ``loss.backward()``).
+        root_grads: the gradient given for each root, of its shape (ones for a loss).
+        retain_graph: keep what the ops saved, so the graph can be walked again.
+            Default: False
+        create_graph: record the walk itself, so the gradients can be differentiated
+            again. Default: False
+        capture: a dict from ``id(tensor)`` to None for the tensors whose gradients are
+            wanted (``manabu.grad``); None fills ``.grad`` of the leaves. Default: None
     """
     grads, keep_alive = {}, list(roots)  # ids stay valid while their tensors live
     for root, g in zip(roots, root_grads):
@@ -426,13 +526,40 @@ def _zeros_for(fn, index, create_graph):
     return Tensor(zeros) if create_graph else zeros
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Tensor | Sequence[Tensor | ArrayLike | None] | None = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not put in .grad).
 
     Like ``torch.autograd.grad``: with ``create_graph=True`` the results are Tensors with a
     graph of their own, so a gradient penalty or a Hessian-vector product can be
     differentiated again.
+
+    Args:
+        outputs: the tensor(s) to differentiate, usually one loss.
+        inputs: the tensor(s) (requiring grad) to differentiate with respect to.
+        grad_outputs: dL/d(output) for each output; None (for an output) means ones, allowed
+            only for a one-element output. Default: None
+        retain_graph: keep the graph for another backward; None means ``create_graph``.
+            Default: None
+        create_graph: record the backward itself, so the results can be differentiated
+            again (higher-order gradients). Default: False
+        allow_unused: give None for an input the outputs do not depend on, instead of
+            raising. Default: False
+
+    Returns:
+        A tuple with one gradient per input, of that input's shape.
+
+    Example:
+        >>> x = manabu.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (g,) = manabu.grad((x ** 3).sum(), x, create_graph=True)  # 3x**2
+        >>> g
+        tensor([ 3., 12., 27.], dtype=float32, grad_fn=Mul)
+        >>> manabu.grad(g.sum(), x)  # the second derivative, 6x
+        (tensor([ 6., 12., 18.], dtype=float32),)
+        >>> x.grad is None  # grad returns the gradients; it does not fill .grad
+        True
     """
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)

@@ -3,19 +3,31 @@
 Ops never call ``numpy`` directly; they ask for ``xp = get_array_module(x)`` so the
 same code runs on either device. This file also holds the default floating dtype,
 one of the two pieces of global state in manabu (the other is the grad mode).
+
+Type hints across manabu write ``np.ndarray`` for an array: on a GPU it is a CuPy ndarray,
+which has the same interface (CuPy is never imported for the hints).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from numpy.typing import ArrayLike, DTypeLike
 
 _default_dtype = np.dtype(np.float32)
 
 
-def get_default_dtype():
+def get_default_dtype() -> np.dtype:
     """The dtype given to new floating tensors and parameters (float32 unless changed)."""
     return _default_dtype
 
 
-def set_default_dtype(dtype):
+def set_default_dtype(dtype: DTypeLike) -> None:
     """Set the floating dtype of new tensors: ``np.float32`` (default) or ``np.float64``."""
     global _default_dtype
     dtype = np.dtype(dtype)
@@ -24,7 +36,7 @@ def set_default_dtype(dtype):
     _default_dtype = dtype
 
 
-def _cupy():
+def _cupy() -> ModuleType | None:
     """CuPy if it is installed, else None (imported only when a GPU is asked for)."""
     try:
         import cupy
@@ -33,7 +45,7 @@ def _cupy():
     return cupy
 
 
-def get_array_module(*arrays):
+def get_array_module(*arrays: object) -> ModuleType:
     """numpy or cupy, whichever the arrays live in (numpy for plain Python values)."""
     for a in arrays:
         kind = type(a)
@@ -42,17 +54,17 @@ def get_array_module(*arrays):
     return np
 
 
-def is_array(x):
+def is_array(x: object) -> bool:
     """True for a numpy or cupy ndarray."""
     return isinstance(x, np.ndarray) or type(x).__module__.startswith("cupy")
 
 
-def device_of(array):
+def device_of(array: object) -> str:
     """'cpu' for a NumPy array, 'cuda' for a CuPy one."""
     return "cuda" if get_array_module(array) is not np else "cpu"
 
 
-def to_device(array, device):
+def to_device(array: np.ndarray, device: str) -> np.ndarray:
     """Move an array to 'cpu' or 'cuda' (a copy only when it has to move)."""
     device = str(device)
     if device == "cpu":
@@ -70,7 +82,7 @@ def to_device(array, device):
     raise ValueError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
 
 
-def erf(x):
+def erf(x: ArrayLike) -> np.ndarray:
     """The error function, elementwise (NumPy has none: SciPy's, or CuPy's on a GPU)."""
     xp = get_array_module(x)
     if xp is np:
@@ -80,7 +92,7 @@ def erf(x):
     return cupy_erf(x)
 
 
-def as_array(value, dtype=None, xp=np):
+def as_array(value: ArrayLike, dtype: DTypeLike | None = None, xp: ModuleType = np) -> np.ndarray:
     """An ndarray from a value; Python floats get the default dtype unless dtype is given.
 
     Arrays and NumPy scalars (``np.float64(1.5)``, what ``array.sum()`` returns) keep their

@@ -4,12 +4,27 @@ matplotlib is imported when a figure is first drawn, so ``import manabu`` stays 
 Every function saves the figure to ``path``, closes it, and returns ``path``.
 """
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from types import ModuleType
 
-def pyplot():
+    from matplotlib.figure import Figure
+    from numpy.typing import ArrayLike
+
+    from manabu.nn.module import Module
+    from manabu.train.history import History
+
+    ArrayFunction = Callable[[np.ndarray], np.ndarray]
+
+
+def pyplot() -> ModuleType:
     """matplotlib.pyplot with the Agg backend, for figures this module has no function for."""
     import matplotlib
 
@@ -19,7 +34,7 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path):
+def save_figure(fig: Figure, path: str) -> str:
     """Save ``fig`` as a PNG at ``path`` (folders created), close it, return ``path``."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.tight_layout()
@@ -28,7 +43,8 @@ def save_figure(fig, path):
     return path
 
 
-def training_curves(history, path, title=None):
+def training_curves(history: History | Mapping[str, Sequence[float]], path: str,
+                    title: str | None = None) -> str:
     """Loss (and accuracy, when measured) per epoch, training and validation side by side."""
     plt = pyplot()
     metrics = [m for m in ("loss", "accuracy") if history[m]]
@@ -47,7 +63,8 @@ def training_curves(history, path, title=None):
     return save_figure(fig, path)
 
 
-def curves(series, path, xlabel="epoch", ylabel="loss", title=None, logy=False):
+def curves(series: Mapping[str, Sequence[float]], path: str, xlabel: str = "epoch",
+           ylabel: str = "loss", title: str | None = None, logy: bool = False) -> str:
     """Several named curves on one axis: ``series`` maps a label to a list of values."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -64,7 +81,8 @@ def curves(series, path, xlabel="epoch", ylabel="loss", title=None, logy=False):
     return save_figure(fig, path)
 
 
-def activation_functions(functions, path, x=None):
+def activation_functions(functions: Mapping[str, tuple[ArrayFunction, ArrayFunction]],
+                         path: str, x: np.ndarray | None = None) -> str:
     """Each activation and its derivative on the notes' grid, -5 to 5 in steps of 0.1.
 
     ``functions`` maps a name to a pair (f, df) of NumPy functions.
@@ -87,7 +105,9 @@ def activation_functions(functions, path, x=None):
     return save_figure(fig, path)
 
 
-def histograms(arrays, path, bins=30, title=None, value_range=None):
+def histograms(arrays: Mapping[str, ArrayLike], path: str, bins: int = 30,
+               title: str | None = None,
+               value_range: tuple[float, float] | None = None) -> str:
     """One histogram per named array (weights or activations per layer)."""
     plt = pyplot()
     n = len(arrays)
@@ -100,13 +120,14 @@ def histograms(arrays, path, bins=30, title=None, value_range=None):
     return save_figure(fig, path)
 
 
-def weight_histograms(model, path, bins=30):
+def weight_histograms(model: Module, path: str, bins: int = 30) -> str:
     """Histograms of every weight matrix/kernel of a model, one panel per parameter."""
     arrays = {name: p.numpy() for name, p in model.named_parameters() if p.ndim > 1}
     return histograms(arrays, path, bins=bins, title="weights per layer")
 
 
-def confusion_matrix(counts, path, class_names=None):
+def confusion_matrix(counts: ArrayLike, path: str,
+                     class_names: Sequence[str] | None = None) -> str:
     """A confusion matrix as a heat map with the counts written in."""
     plt = pyplot()
     counts = np.asarray(counts)
@@ -126,7 +147,8 @@ def confusion_matrix(counts, path, class_names=None):
     return save_figure(fig, path)
 
 
-def image_grid(images, path, labels=None, columns=8, cmap="gray"):
+def image_grid(images: ArrayLike, path: str, labels: Sequence[object] | None = None,
+               columns: int = 8, cmap: str = "gray") -> str:
     """Images (N, H, W), (N, 1, H, W) or (N, 3, H, W) in a grid, with optional titles."""
     plt = pyplot()
     images = np.asarray(images)
@@ -146,7 +168,9 @@ def image_grid(images, path, labels=None, columns=8, cmap="gray"):
     return save_figure(fig, path)
 
 
-def heatmap(matrix, path, xlabels=None, ylabels=None, title=None, xlabel=None, ylabel=None):
+def heatmap(matrix: ArrayLike, path: str, xlabels: Sequence[str] | None = None,
+            ylabels: Sequence[str] | None = None, title: str | None = None,
+            xlabel: str | None = None, ylabel: str | None = None) -> str:
     """A matrix as an image (attention weights, filters) with optional tick labels."""
     plt = pyplot()
     matrix = np.asarray(matrix)

@@ -8,7 +8,10 @@ which NumPy lacks, it takes SciPy's erf or the stable sigmoid formula on arrays,
 differentiable ops on Tensors (create_graph=True).
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 from manabu import backend
 from manabu.autograd import Function, Tensor
@@ -19,6 +22,10 @@ from manabu.functional.keywords import axis_or_dim
 from manabu.functional.shape import reshape, split
 from manabu.random import get_generator
 from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -302,31 +309,62 @@ def _check_temperature(name, temperature):
         raise ValueError(f"{name}: temperature must be > 0, got {temperature}")
 
 
-def step(x):
+def step(x: Tensor | ArrayLike) -> Tensor:
     """Heaviside step: 1.0 where x > 0, else 0.0 (its gradient is 0 everywhere)."""
     return Step.apply(x)
 
 
-def identity(x):
+def identity(x: Tensor) -> Tensor:
     """恒等関数: y = x (the output activation of regression); returns x itself."""
     return x
 
 
-def sigmoid(x, temperature=1.0):
-    """1 / (1 + exp(-x / temperature)); stable for any x (no overflow at |x| = 1e4)."""
+def sigmoid(x: Tensor | ArrayLike, temperature: float = 1.0) -> Tensor:
+    """1 / (1 + exp(-x / temperature)); stable for any x (no overflow at |x| = 1e4).
+
+    Example:
+        >>> x = manabu.tensor([-1e4, 0.0, 1e4], requires_grad=True)
+        >>> y = F.sigmoid(x)
+        >>> y
+        tensor([0. , 0.5, 1. ], dtype=float32, grad_fn=Sigmoid)
+        >>> y.sum().backward()
+        >>> x.grad  # y (1 - y)
+        tensor([0.  , 0.25, 0.  ], dtype=float32)
+    """
     _check_temperature("sigmoid", temperature)
     return Sigmoid.apply(x, temperature=temperature)
 
 
-def relu(x):
+def relu(x: Tensor | ArrayLike) -> Tensor:
+    """ReLU関数 (正規化線形関数): max(0, x); the gradient is 1 where x > 0, else 0 (also at
+    x = 0, as PyTorch).
+
+    Args:
+        x: a tensor of any shape (arrays and numbers become constants).
+
+    Example:
+        >>> x = manabu.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+        >>> y = F.relu(x)
+        >>> y
+        tensor([0., 0., 2.], dtype=float32, grad_fn=ReLU)
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([0., 0., 1.], dtype=float32)
+    """
     return ReLU.apply(x)
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: Tensor | ArrayLike, negative_slope: float = 0.01) -> Tensor:
+    """Leaky ReLU関数: x where x > 0, else negative_slope * x.
+
+    Example:
+        >>> F.leaky_relu(manabu.tensor([-2.0, 3.0]), 0.1)
+        tensor([-0.2,  3. ], dtype=float32)
+    """
     return LeakyReLU.apply(x, slope=negative_slope)
 
 
-def prelu(x, weight):
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
     """Parametric ReLU; ``weight`` has shape (1,) or (C,), C = x.shape[1] (channel axis)."""
     size = weight.size
     channels = x.shape[1] if x.ndim >= 2 else 1
@@ -340,7 +378,8 @@ def prelu(x, weight):
     return PReLU.apply(x, weight)
 
 
-def rrelu(x, lower=1 / 8, upper=1 / 3, training=False, generator=None):
+def rrelu(x: Tensor, lower: float = 1 / 8, upper: float = 1 / 3, training: bool = False,
+          generator: np.random.Generator | None = None) -> Tensor:
     """Randomized ReLU: training draws one slope per element from U(lower, upper) (the
     same slopes serve backward); evaluation uses the fixed slope (lower + upper) / 2."""
     if not 0 <= lower <= upper:
@@ -355,46 +394,50 @@ def rrelu(x, lower=1 / 8, upper=1 / 3, training=False, generator=None):
     return LeakyReLU.apply(x, slope=slopes)
 
 
-def abs_rectification(x):
+def abs_rectification(x: Tensor | ArrayLike) -> Tensor:
     """Absolute value rectification: y = |x|;  gx = gy * sign(x)."""
     return elementwise.abs(x)
 
 
-def elu(x, alpha=1.0):
+def elu(x: Tensor | ArrayLike, alpha: float = 1.0) -> Tensor:
+    """ELU: x where x > 0, else alpha * (exp(x) - 1)."""
     return ELU.apply(x, alpha=alpha)
 
 
-def selu(x):
+def selu(x: Tensor | ArrayLike) -> Tensor:
     """SELU: scale * elu(x, alpha) with PyTorch's constants (self-normalising)."""
     return SELU_SCALE * ELU.apply(x, alpha=SELU_ALPHA)
 
 
-def softplus(x, beta=1.0, threshold=20.0):
+def softplus(x: Tensor | ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (PyTorch's
+    rule, which avoids overflow); a smooth ReLU."""
     return Softplus.apply(x, beta=beta, threshold=threshold)
 
 
-def gelu(x, approximate="none"):
+def gelu(x: Tensor | ArrayLike, approximate: str = "none") -> Tensor:
     """GELU (used by GPT and BERT); ``approximate`` is 'none' (exact, erf) or 'tanh'."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(x, approximate=approximate)
 
 
-def silu(x, beta=1.0):
+def silu(x: Tensor | ArrayLike, beta: float = 1.0) -> Tensor:
     """SiLU / Swish: x * sigmoid(beta * x) (beta=1 is PyTorch's silu)."""
     return SiLU.apply(x, beta=beta)
 
 
-def swish(x, beta=1.0):
+def swish(x: Tensor | ArrayLike, beta: float = 1.0) -> Tensor:
+    """Swish: x * sigmoid(beta * x), the same op as ``silu``."""
     return SiLU.apply(x, beta=beta)
 
 
-def mish(x):
+def mish(x: Tensor) -> Tensor:
     """Mish: x * tanh(softplus(x)) (a composition, so its gradient follows by the chain rule)."""
     return x * tanh(softplus(x))
 
 
-def hard_sigmoid(x):
+def hard_sigmoid(x: Tensor | ArrayLike) -> Tensor:
     """PyTorch's hardsigmoid: (hard_tanh(x, -3, 3) + 3) / 6 = relu6(x + 3) / 6; gradient
     1/6 on the open interval (-3, 3), 0 elsewhere (at -3 and 3 too, as in PyTorch). (Keras'
     older version used 0.2 x + 0.5 instead.)"""
@@ -402,17 +445,17 @@ def hard_sigmoid(x):
     return (HardTanh.apply(x, low=-3.0, high=3.0) + 3) / 6
 
 
-def hard_tanh(x, min_val=-1.0, max_val=1.0):
+def hard_tanh(x: Tensor | ArrayLike, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """min(max(x, min_val), max_val); gradient 1 strictly between the bounds, 0 at them."""
     return HardTanh.apply(x, low=min_val, high=max_val)
 
 
-def relu6(x):
+def relu6(x: Tensor | ArrayLike) -> Tensor:
     """min(max(0, x), 6); gradient 1 on the open interval (0, 6), 0 at 0 and 6."""
     return HardTanh.apply(x, low=0.0, high=6.0)
 
 
-def glu(x, axis=-1, *, dim=None):
+def glu(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """Gated linear unit: split x in halves a, b along ``axis`` (or PyTorch's ``dim``);
     y = a * sigmoid(b)."""
     axis = axis_or_dim("glu", axis, dim, default=-1)
@@ -425,10 +468,14 @@ def glu(x, axis=-1, *, dim=None):
     return a * sigmoid(b)
 
 
-def maxout(x, pool_size, axis=1):
+def maxout(x: Tensor, pool_size: int, axis: int = 1) -> Tensor:
     """Maxout: the max over consecutive groups of ``pool_size`` units along ``axis``.
 
     (N, C) -> (N, C // pool_size); the gradient goes to each group's maximum (shared on ties).
+
+    Example:
+        >>> F.maxout(manabu.tensor([[1.0, 4.0, 3.0, 2.0]]), pool_size=2)
+        tensor([[4., 3.]], dtype=float32)
     """
     axis = axis % x.ndim
     size = x.shape[axis]
@@ -441,17 +488,46 @@ def maxout(x, pool_size, axis=1):
     return reduce.max(reshape(x, grouped), axis=axis + 1)  # (..., C // pool, pool, ...) -> max
 
 
-def softmax(x, axis=-1, temperature=1.0, *, dim=None):
+def softmax(x: Tensor | ArrayLike, axis: int = -1, temperature: float = 1.0, *,
+            dim: int | None = None) -> Tensor:
     """ソフトマックス関数 along ``axis`` (or PyTorch's ``dim``); a higher temperature
-    flattens the distribution."""
+    flattens the distribution.
+
+    y = exp(x / T) / sum(exp(x / T)), computed after subtracting the max (the same values,
+    and exp cannot overflow); gx = y * (gy - sum(gy * y)) / T.
+
+    Args:
+        x: scores (logits) of any shape.
+        axis: the axis whose entries become probabilities summing to 1. Default: -1
+        temperature: T > 0; T > 1 flattens the distribution, T < 1 sharpens it. Not in
+            PyTorch. Default: 1.0
+        dim: PyTorch's name for ``axis`` (keyword-only).
+
+    Shape:
+        Output: the shape of x.
+
+    Example:
+        >>> x = manabu.tensor([[1.0, 2.0, 3.0], [1000.0, 1000.0, 1000.0]])
+        >>> F.softmax(x, dim=1).numpy().round(4)  # no overflow at 1000
+        array([[0.09  , 0.2447, 0.6652],
+               [0.3333, 0.3333, 0.3333]], dtype=float32)
+        >>> F.softmax(x[0], temperature=100.0).tolist()  # nearly uniform
+        [0.3300..., 0.3333..., 0.3366...]
+    """
     axis = axis_or_dim("softmax", axis, dim, default=-1)
     _check_temperature("softmax", temperature)
     return Softmax.apply(x, axis=axis, temperature=temperature)
 
 
-def log_softmax(x, axis=-1, temperature=1.0, *, dim=None):
+def log_softmax(x: Tensor | ArrayLike, axis: int = -1, temperature: float = 1.0, *,
+                dim: int | None = None) -> Tensor:
     """log(softmax(x / temperature)) along ``axis`` (or PyTorch's ``dim``), computed stably
-    (never log of 0)."""
+    (never log of 0).
+
+    Example:
+        >>> F.log_softmax(manabu.tensor([0.0, 0.0])).exp()
+        tensor([0.5, 0.5], dtype=float32)
+    """
     axis = axis_or_dim("log_softmax", axis, dim, default=-1)
     _check_temperature("log_softmax", temperature)
     return LogSoftmax.apply(x, axis=axis, temperature=temperature)

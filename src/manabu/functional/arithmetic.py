@@ -4,14 +4,28 @@ When NumPy broadcasts ``x`` of shape (3, 1) against (3, 4), the forward copies x
 second axis; the backward must add those copies' gradients back up: ``unbroadcast``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from manabu import backend
 from manabu.autograd import Function, Tensor
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def sum_to_shape(array, shape):
-    """Sum an array down to ``shape`` (the reverse of NumPy broadcasting)."""
+    from numpy.typing import ArrayLike, DTypeLike
+
+
+def sum_to_shape(array: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """Sum an array down to ``shape`` (the reverse of NumPy broadcasting).
+
+    Example:
+        >>> F.sum_to_shape(np.ones((2, 3)), (1, 3))
+        array([[2., 2., 2.]])
+    """
     extra = array.ndim - len(shape)
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and array.shape[i + extra] != 1
@@ -39,7 +53,7 @@ class SumTo(Function):
         return xp.broadcast_to(gy, self.x_shape)
 
 
-def broadcast_error(op, a, b):
+def broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> ValueError:
     """The error for two operands of a binary op whose shapes cannot broadcast."""
     return ValueError(
         f"{op}: shapes {a.shape} and {b.shape} cannot broadcast; aligned from the right, "
@@ -47,10 +61,15 @@ def broadcast_error(op, a, b):
     )
 
 
-def unbroadcast(g, shape):
+def unbroadcast(g: Tensor | np.ndarray, shape: Sequence[int]) -> Tensor | np.ndarray:
     """The adjoint of broadcasting: sum gradient ``g`` back to the input's ``shape``.
 
-    Works on arrays (first-order backward) and on Tensors (create_graph=True)."""
+    Works on arrays (first-order backward) and on Tensors (create_graph=True).
+
+    Example:
+        >>> F.unbroadcast(np.ones((4, 2, 3)), (2, 1)).shape  # summed over axes 0 and 2
+        (2, 1)
+    """
     if g.shape == tuple(shape):
         return g
     if isinstance(g, Tensor):
@@ -250,28 +269,56 @@ class Cast(Function):
         return backend.to_device(gy, device).astype(dtype, copy=False)
 
 
-def add(a, b):
+def add(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
+    """a + b (``a + b`` on Tensors), broadcasting as NumPy; each gradient is summed back to
+    its operand's shape (``unbroadcast``).
+
+    Args:
+        a, b: Tensors, arrays or Python numbers (a number takes the tensor's dtype).
+
+    Example:
+        >>> a = manabu.tensor(np.zeros((2, 3), np.float32), requires_grad=True)
+        >>> b = manabu.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> y = F.add(a, b)  # b is added to each row of a
+        >>> y.shape
+        (2, 3)
+        >>> y.sum().backward()
+        >>> b.grad  # b served both rows: its gradient is summed over them
+        tensor([2., 2., 2.], dtype=float32)
+    """
     return Add.apply(a, b)
 
 
-def sub(a, b):
+def sub(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
+    """a - b (``a - b``), broadcasting as NumPy."""
     return Sub.apply(a, b)
 
 
-def mul(a, b):
+def mul(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
+    """a * b elementwise (``a * b``), broadcasting as NumPy."""
     return Mul.apply(a, b)
 
 
-def div(a, b):
+def div(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
+    """a / b elementwise (``a / b``), broadcasting as NumPy."""
     return Div.apply(a, b)
 
 
-def neg(x):
+def neg(x: Tensor | ArrayLike) -> Tensor:
+    """-x (``-x``)."""
     return Neg.apply(x)
 
 
-def pow(x, exponent):  # noqa: A001 - PyTorch's name (torch.pow)
-    """x ** exponent; a Python number as exponent uses the cheaper constant rule."""
+def pow(x: Tensor | ArrayLike,  # noqa: A001 - PyTorch's name (torch.pow)
+        exponent: Tensor | ArrayLike) -> Tensor:
+    """x ** exponent; a Python number as exponent uses the cheaper constant rule.
+
+    Example:
+        >>> x = manabu.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> F.pow(x, 2).sum().backward()
+        >>> x.grad  # 2x
+        tensor([2., 4., 6.], dtype=float32)
+    """
     if isinstance(exponent, np.number):
         exponent = exponent.item()  # a Python number: float32 ** 2.0 stays float32
     if isinstance(exponent, (int, float)) and isinstance(x, Tensor):
@@ -279,10 +326,30 @@ def pow(x, exponent):  # noqa: A001 - PyTorch's name (torch.pow)
     return Pow.apply(x, exponent)
 
 
-def matmul(a, b):
+def matmul(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
+    """Matrix product ``a @ b`` with NumPy's rules: 1-D operands act as a row (a) or a
+    column (b) vector, and the leading (batch) axes broadcast.
+
+    Args:
+        a: (..., M, K), or (K,).
+        b: (..., K, N), or (K,).
+
+    Shape:
+        Output (..., M, N), without the M axis when a is 1-D and without N when b is.
+
+    Example:
+        >>> a = manabu.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+        >>> b = manabu.tensor(np.ones((3, 4), np.float32), requires_grad=True)
+        >>> y = F.matmul(a, b)
+        >>> y.shape, float(y[0, 0])
+        ((2, 4), 3.0)
+        >>> y.sum().backward()
+        >>> a.grad.shape, b.grad.shape  # ga = gy @ b^T, gb = a^T @ gy
+        ((2, 3), (3, 4))
+    """
     return MatMul.apply(a, b)
 
 
-def to(x, device=None, dtype=None):
+def to(x: Tensor, device: str | None = None, dtype: DTypeLike | None = None) -> Tensor:
     """x on ``device`` ('cpu' / 'cuda') with ``dtype``; differentiable."""
     return Cast.apply(x, device=device, dtype=dtype)

@@ -19,7 +19,10 @@ a float mask, unlike PyTorch). A query whose keys are all masked gets weights of
 output of zero (PyTorch gives NaN there), and no gradient.
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +35,11 @@ from manabu.functional.linear import linear
 from manabu.functional.shape import reshape, swapaxes, unsqueeze
 from manabu.random import get_generator
 from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from manabu.tensor import Tensor
 
 __all__ = [
     "additive_attention", "dot_product_attention", "masked_softmax", "merge_heads",
@@ -215,17 +223,26 @@ def _check_qkv(op, q_shape, k_shape, v_shape, same_d=True):
     return tuple(batch) + (q_shape[-2], k_shape[-2])
 
 
-def masked_softmax(x, mask=None, axis=-1, *, dim=None):
+def masked_softmax(x: Tensor, mask: Tensor | ArrayLike | None = None, axis: int = -1, *,
+                   dim: int | None = None) -> Tensor:
     """Softmax along ``axis`` (or PyTorch's ``dim``, as in ``torch.masked.softmax``) that
     gives weight 0 where ``mask`` forbids (boolean False, or -inf added) and a row of zeros
-    (not NaN, unlike PyTorch) where it forbids everything."""
+    (not NaN, unlike PyTorch) where it forbids everything.
+
+    Example:
+        >>> x = manabu.tensor([[1.0, 1.0, 1.0], [2.0, 0.0, 0.0]])
+        >>> F.masked_softmax(x, np.array([[True, True, False], [False, False, False]]))
+        tensor([[0.5, 0.5, 0. ],
+                [0. , 0. , 0. ]], dtype=float32)
+    """
     axis = axis_or_dim("masked_softmax", axis, dim, default=-1)
     xp = backend.get_array_module(unwrap(x))
     additive = _additive_mask("masked_softmax", mask, x.shape, x.dtype, xp)
     return MaskedSoftmax.apply(x, mask=additive, axis=axis)
 
 
-def dot_product_attention(query, key, value, mask=None):
+def dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                          mask: Tensor | ArrayLike | None = None) -> tuple[Tensor, Tensor]:
     """内積注意 (dot-product attention, Luong; the notes' Seq2Seq attention), unscaled:
         weights = softmax(q k^T),  output = weights v
     Built from matmul and masked_softmax, so it is twice differentiable.
@@ -238,8 +255,12 @@ def dot_product_attention(query, key, value, mask=None):
     return matmul(weights, value), weights
 
 
-def scaled_dot_product_attention(query, key, value, mask=None, dropout_p=0.0, is_causal=False,
-                                 training=True, generator=None, scale=None, need_weights=True):
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 mask: Tensor | ArrayLike | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, training: bool = True,
+                                 generator: np.random.Generator | None = None,
+                                 scale: float | None = None,
+                                 need_weights: bool = True) -> tuple[Tensor, Tensor | None]:
     """The Transformer's attention, one fused op: softmax(q k^T / sqrt(d) + mask) v.
 
     Matches ``torch.nn.functional.scaled_dot_product_attention`` (boolean mask True =
@@ -249,6 +270,38 @@ def scaled_dot_product_attention(query, key, value, mask=None, dropout_p=0.0, is
     keeping them. ``mask`` and ``is_causal`` may be combined (PyTorch refuses that).
     Dropout (``dropout_p``, only when ``training``) drops weights, with ``generator`` or
     manabu's global one. ``scale`` replaces 1 / sqrt(d).
+
+    Args:
+        query: (N, ..., T_q, d).
+        key: (N, ..., T_k, d).
+        value: (N, ..., T_k, d_v).
+        mask: boolean (True = attend) or float (added to the scores), broadcasting to
+            (N, ..., T_q, T_k); None for none. Default: None
+        dropout_p: the probability to drop each attention weight. Default: 0.0
+        is_causal: let query i attend only to keys j <= i. Default: False
+        training: apply dropout only when True. Not in PyTorch. Default: True
+        generator: the ``np.random.Generator`` of the dropout; None for manabu's global
+            one. Not in PyTorch. Default: None
+        scale: the factor of the scores; None means 1 / sqrt(d). Default: None
+        need_weights: also return the weights; False returns None for them and saves
+            their memory. Not in PyTorch. Default: True
+
+    Shape:
+        - Output: (output (N, ..., T_q, d_v), weights (N, ..., T_q, T_k) or None).
+
+    Example:
+        >>> q = manabu.tensor(np.ones((2, 3, 4), np.float32))  # (N, T_q, d)
+        >>> k = manabu.tensor(np.ones((2, 3, 4), np.float32))  # (N, T_k, d)
+        >>> v = manabu.tensor(np.arange(24.0, dtype=np.float32).reshape(2, 3, 4))
+        >>> out, weights = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        >>> out.shape, weights.shape
+        ((2, 3, 4), (2, 3, 3))
+        >>> weights[0].numpy().round(3)  # equal scores: uniform over the visible keys
+        array([[1.   , 0.   , 0.   ],
+               [0.5  , 0.5  , 0.   ],
+               [0.333, 0.333, 0.333]], dtype=float32)
+        >>> F.scaled_dot_product_attention(q, k, v, need_weights=False)[1] is None
+        True
     """
     op = "scaled_dot_product_attention"
     scores_shape = _check_qkv(op, query.shape, key.shape, value.shape)
@@ -272,7 +325,8 @@ def scaled_dot_product_attention(query, key, value, mask=None, dropout_p=0.0, is
     return result if need_weights else (result, None)
 
 
-def additive_attention(query, keys, values, W_q, W_k, v, mask=None):
+def additive_attention(query: Tensor, keys: Tensor, values: Tensor, W_q: Tensor, W_k: Tensor,
+                       v: Tensor, mask: Tensor | ArrayLike | None = None) -> tuple[Tensor, Tensor]:
     """加法注意 (additive attention, Bahdanau et al., 2015):
         score(q, k) = v^T tanh(W_q q + W_k k),  weights = softmax(score),  output = weights values
     query (N, ..., T_q, d_q), keys (N, ..., T_k, d_k), values (N, ..., T_k, d_v);
@@ -302,9 +356,19 @@ def additive_attention(query, keys, values, W_q, W_k, v, mask=None):
     return matmul(weights, values), weights
 
 
-def split_heads(x, num_heads, chunks=1):
+def split_heads(x: Tensor, num_heads: int, chunks: int = 1) -> Tensor | tuple[Tensor, ...]:
     """(N, T, H * d) -> (N, H, T, d), one head per slice of the features (views, no copy).
-    With ``chunks=3`` a packed (N, T, 3 * H * d) projection gives the tuple (q, k, v)."""
+    With ``chunks=3`` a packed (N, T, 3 * H * d) projection gives the tuple (q, k, v).
+
+    Example:
+        >>> x = manabu.tensor(np.zeros((2, 3, 8), np.float32))  # (N, T, H * d)
+        >>> heads = F.split_heads(x, num_heads=2)
+        >>> heads.shape, F.merge_heads(heads).shape
+        ((2, 2, 3, 4), (2, 3, 8))
+        >>> q, k, v = F.split_heads(manabu.tensor(np.zeros((2, 3, 24))), 2, chunks=3)
+        >>> q.shape
+        (2, 2, 3, 4)
+    """
     if x.ndim != 3 or x.shape[-1] % (chunks * num_heads):
         raise ValueError(
             f"split_heads: input {tuple(x.shape)} must be (N, T, features) with features "
@@ -314,7 +378,7 @@ def split_heads(x, num_heads, chunks=1):
     return parts[0] if chunks == 1 else parts
 
 
-def merge_heads(x):
+def merge_heads(x: Tensor) -> Tensor:
     """(N, H, T, d) -> (N, T, H * d), the inverse of split_heads (concatenates the heads)."""
     n, h, t, d = x.shape
     return reshape(swapaxes(x, 1, 2), (n, t, h * d))  # (N, T, H, d) -> (N, T, H * d)

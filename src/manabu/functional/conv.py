@@ -20,13 +20,19 @@ groups == C_in with one filter per channel is a depthwise convolution. The GEMM 
 batched over groups: W (G, C_out/G, C_in/G*K) @ cols (G, C_in/G*K, N*O).
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 from manabu.autograd import Function
 from manabu.functional.im2col import (
     PADDING_MODES, as_tuple, col2im, im2col, output_sizes, pad, pad_backward,
 )
 from manabu.functional.shape import reshape
+
+if TYPE_CHECKING:
+    from manabu.tensor import Tensor
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -328,55 +334,111 @@ def _conv_transpose(n, op, x, weight, bias, stride, padding, output_padding, gro
 
 
 # ---------------------------------------------------------------------------- public API
-def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
-           padding_mode="zeros"):
+def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
+           stride: int | tuple[int] = 1, padding: int | tuple[int] | str = 0,
+           dilation: int | tuple[int] = 1, groups: int = 1,
+           padding_mode: str = "zeros") -> Tensor:
     """1-D convolution 一次元畳み込み of x (N, C_in, L) with weight (C_out, C_in/groups, K).
 
     padding: an int, a tuple, 'valid' (none) or 'same' (output as long as the input,
     stride 1). padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'.
     Returns (N, C_out, L_out), L_out = (L + 2*padding - dilation*(K - 1) - 1) // stride + 1.
+
+    Example:
+        >>> x = manabu.tensor(np.ones((1, 2, 5), np.float32))  # (N, C_in, L)
+        >>> F.conv1d(x, manabu.tensor(np.ones((3, 2, 3), np.float32))).shape  # L_out = 3
+        (1, 3, 3)
     """
     return _conv(1, "conv1d", x, weight, bias, stride, padding, dilation, groups, padding_mode)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
-           padding_mode="zeros"):
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
+           stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] | str = 0,
+           dilation: int | tuple[int, int] = 1, groups: int = 1,
+           padding_mode: str = "zeros") -> Tensor:
     """2-D convolution 畳み込み of x (N, C_in, H, W) with weight (C_out, C_in/groups, KH, KW).
 
     Like torch.nn.functional.conv2d, plus padding_mode ('zeros', 'reflect', 'replicate',
     'circular'), which PyTorch only offers on nn.Conv2d. Returns (N, C_out, OH, OW) with
     OH = (H + 2*padding - dilation*(KH - 1) - 1) // stride + 1 (and the same for OW).
     groups=C_in with weight (C_in*m, 1, KH, KW) is a depthwise convolution.
+
+    Computed by im2col and one GEMM: y = W (C_out, C_in*KH*KW) @ cols (C_in*KH*KW, N*OH*OW);
+    backward gW = gy @ cols^T, gx = col2im(W^T @ gy) (see the top of this file).
+
+    Args:
+        x: the images (N, C_in, H, W), or one unbatched image (C_in, H, W).
+        weight: the filters (C_out, C_in/groups, KH, KW).
+        bias: one value per output channel (C_out,), or None. Default: None
+        stride: the step between windows: an int or (sH, sW). Default: 1
+        padding: zeros (or ``padding_mode``) added on each side: an int, (pH, pW),
+            'valid' (none) or 'same' (output as large as the input; stride 1). Default: 0
+        dilation: the spacing between kernel elements: an int or (dH, dW). Default: 1
+        groups: split the channels into this many independent convolutions. Default: 1
+        padding_mode: 'zeros', 'reflect', 'replicate' or 'circular'. Default: 'zeros'
+
+    Shape:
+        - Input: (N, C_in, H, W) or (C_in, H, W).
+        - Output: (N, C_out, OH, OW) or (C_out, OH, OW), with
+          OH = (H + 2*pH - dH*(KH - 1) - 1) // sH + 1, and OW alike.
+
+    Example:
+        >>> x = manabu.tensor(np.ones((1, 1, 4, 4), np.float32), requires_grad=True)
+        >>> w = manabu.tensor(np.ones((2, 1, 3, 3), np.float32), requires_grad=True)
+        >>> y = F.conv2d(x, w, padding=1)
+        >>> y.shape, y[0, 0].tolist()[:2]  # a 3x3 sum of ones: 4 at a corner, 9 inside
+        ((1, 2, 4, 4), [[4.0, 6.0, 6.0, 4.0], [6.0, 9.0, 9.0, 6.0]])
+        >>> F.conv2d(x, w).shape, F.conv2d(x, w, stride=2, padding=1).shape
+        ((1, 2, 2, 2), (1, 2, 2, 2))
+        >>> y.sum().backward()
+        >>> x.grad.shape, w.grad.shape
+        ((1, 1, 4, 4), (2, 1, 3, 3))
     """
     return _conv(2, "conv2d", x, weight, bias, stride, padding, dilation, groups, padding_mode)
 
 
-def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
-           padding_mode="zeros"):
+def conv3d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
+           stride: int | tuple[int, int, int] = 1, padding: int | tuple[int, int, int] | str = 0,
+           dilation: int | tuple[int, int, int] = 1, groups: int = 1,
+           padding_mode: str = "zeros") -> Tensor:
     """3-D convolution 三次元畳み込み of x (N, C_in, D, H, W) with weight
     (C_out, C_in/groups, KD, KH, KW): video or volumes. Arguments as in conv2d."""
     return _conv(3, "conv3d", x, weight, bias, stride, padding, dilation, groups, padding_mode)
 
 
-def conv_transpose1d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1):
+def conv_transpose1d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: int | tuple[int] = 1, padding: int | tuple[int] = 0,
+                     output_padding: int | tuple[int] = 0, groups: int = 1,
+                     dilation: int | tuple[int] = 1) -> Tensor:
     """1-D transposed convolution of x (N, C_in, L) with weight (C_in, C_out/groups, K).
     L_out = (L - 1)*stride - 2*padding + dilation*(K - 1) + output_padding + 1."""
     return _conv_transpose(1, "conv_transpose1d", x, weight, bias, stride, padding,
                            output_padding, groups, dilation)
 
 
-def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1):
+def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: int | tuple[int, int] = 1, padding: int | tuple[int, int] = 0,
+                     output_padding: int | tuple[int, int] = 0, groups: int = 1,
+                     dilation: int | tuple[int, int] = 1) -> Tensor:
     """2-D transposed convolution 転置畳み込み (the gradient of conv2d with respect to its
     input), used to upsample: x (N, C_in, H, W), weight (C_in, C_out/groups, KH, KW).
-    OH = (H - 1)*stride - 2*padding + dilation*(KH - 1) + output_padding + 1."""
+    OH = (H - 1)*stride - 2*padding + dilation*(KH - 1) + output_padding + 1.
+
+    Example:
+        >>> x = manabu.tensor(np.ones((1, 2, 3, 3), np.float32))
+        >>> w = manabu.tensor(np.ones((2, 4, 2, 2), np.float32))  # (C_in, C_out, KH, KW)
+        >>> F.conv_transpose2d(x, w, stride=2).shape  # (3 - 1) * 2 + 2 = 6: upsampled
+        (1, 4, 6, 6)
+    """
     return _conv_transpose(2, "conv_transpose2d", x, weight, bias, stride, padding,
                            output_padding, groups, dilation)
 
 
-def conv_transpose3d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1):
+def conv_transpose3d(x: Tensor, weight: Tensor, bias: Tensor | None = None,
+                     stride: int | tuple[int, int, int] = 1,
+                     padding: int | tuple[int, int, int] = 0,
+                     output_padding: int | tuple[int, int, int] = 0, groups: int = 1,
+                     dilation: int | tuple[int, int, int] = 1) -> Tensor:
     """3-D transposed convolution: x (N, C_in, D, H, W), weight (C_in, C_out/groups, *K)."""
     return _conv_transpose(3, "conv_transpose3d", x, weight, bias, stride, padding,
                            output_padding, groups, dilation)

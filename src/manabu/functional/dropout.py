@@ -3,13 +3,21 @@
 training time, so evaluation is the identity and needs no rescaling.
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 from manabu import backend
 from manabu.autograd import Function
 from manabu.functional.activation import SELU_ALPHA, SELU_SCALE
 from manabu.random import get_generator
 from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from manabu.tensor import Tensor
 
 
 class Dropout(Function):
@@ -69,11 +77,30 @@ def _keep_mask(x, p, generator):
     return xp.asarray(generator.random(data.shape, dtype=dtype) >= p)
 
 
-def dropout(x, p=0.5, training=True, generator=None):
+def dropout(x: Tensor, p: float = 0.5, training: bool = True,
+            generator: np.random.Generator | None = None) -> Tensor:
     """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p).
 
     Identity when ``training`` is False or p == 0. ``generator`` (np.random.Generator)
     makes the masks repeatable; by default manabu's global one (manabu.manual_seed).
+
+    Args:
+        x: the activations, of any shape.
+        p: the probability to drop each element, in [0, 1). Default: 0.5
+        training: drop only when True; pass ``self.training`` from a layer. Default: True
+        generator: the ``np.random.Generator`` of the masks; None uses manabu's global
+            one. Not in PyTorch. Default: None
+
+    Shape:
+        Output: the shape of x.
+
+    Example:
+        >>> x = manabu.tensor(np.ones((2, 4), np.float32))
+        >>> y = F.dropout(x, p=0.5, generator=np.random.default_rng(0))
+        >>> sorted(set(y.numpy().ravel().tolist()))  # dropped, or kept and scaled by 1/(1-p)
+        [0.0, 2.0]
+        >>> F.dropout(x, p=0.5, training=False) is x  # evaluation: the identity
+        True
     """
     _check_p("dropout", p)
     if not training or p == 0:
@@ -83,7 +110,8 @@ def dropout(x, p=0.5, training=True, generator=None):
     return Dropout.apply(x, mask=mask)
 
 
-def alpha_dropout(x, p=0.5, training=True, generator=None):
+def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = True,
+                  generator: np.random.Generator | None = None) -> Tensor:
     """Alpha dropout (Klambauer et al., 2017), the companion of selu: keeps a zero-mean,
     unit-variance input at zero mean and unit variance. Identity when not training."""
     _check_p("alpha_dropout", p)

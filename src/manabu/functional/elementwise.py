@@ -1,12 +1,25 @@
 """Elementwise math: each output element depends on one input element, so each backward is
-the derivative of a scalar function, multiplied by the incoming gradient (chain rule)."""
+the derivative of a scalar function, multiplied by the incoming gradient (chain rule).
+
+Example:
+    >>> x = manabu.tensor([0.0, 1.0], requires_grad=True)
+    >>> F.exp(x).sum().backward()
+    >>> x.grad.numpy().round(4)  # d exp(x)/dx = exp(x)
+    array([1.    , 2.7183], dtype=float32)
+"""
+
+from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from manabu import backend
 from manabu.autograd import Function, Tensor
 from manabu.functional.arithmetic import broadcast_error, unbroadcast
 from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 class Exp(Function):
@@ -205,63 +218,93 @@ class Maximum(Function):
         return ga, gb
 
 
-def exp(x):
+def exp(x: Tensor | ArrayLike) -> Tensor:
+    """e ** x, elementwise."""
     return Exp.apply(x)
 
 
-def log(x):
+def log(x: Tensor | ArrayLike) -> Tensor:
+    """The natural logarithm, elementwise."""
     return Log.apply(x)
 
 
-def sqrt(x):
+def sqrt(x: Tensor | ArrayLike) -> Tensor:
+    """The square root, elementwise."""
     return Sqrt.apply(x)
 
 
-def abs(x):  # noqa: A001 - NumPy's and PyTorch's name
+def abs(x: Tensor | ArrayLike) -> Tensor:  # noqa: A001 - NumPy's and PyTorch's name
+    """|x|, elementwise (gradient sign(x), 0 at 0)."""
     return Abs.apply(x)
 
 
-def sin(x):
+def sin(x: Tensor | ArrayLike) -> Tensor:
+    """sin(x), elementwise."""
     return Sin.apply(x)
 
 
-def cos(x):
+def cos(x: Tensor | ArrayLike) -> Tensor:
+    """cos(x), elementwise."""
     return Cos.apply(x)
 
 
-def tanh(x):
+def tanh(x: Tensor | ArrayLike) -> Tensor:
+    """tanh(x) (双曲線正接関数), elementwise."""
     return Tanh.apply(x)
 
 
-def erf(x):
+def erf(x: Tensor | ArrayLike) -> Tensor:
+    """The error function, 2/sqrt(pi) * integral_0^x exp(-t**2) dt, elementwise."""
     return Erf.apply(x)
 
 
-def clip(x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
-    """Limit values to [min, max]; either bound may be None (not differentiated)."""
+def clip(x: Tensor | ArrayLike,
+         min: Tensor | ArrayLike | None = None,  # noqa: A002 - PyTorch's names
+         max: Tensor | ArrayLike | None = None) -> Tensor:  # noqa: A002
+    """Limit values to [min, max]; either bound may be None (not differentiated).
+
+    Example:
+        >>> F.clip(manabu.tensor([-2.0, 0.5, 3.0]), 0.0, 1.0)
+        tensor([0. , 0.5, 1. ], dtype=float32)
+    """
     return Clip.apply(x, low=unwrap(min), high=unwrap(max))
 
 
-def clamp(x, min=None, max=None):  # noqa: A002
+def clamp(x: Tensor | ArrayLike, min: Tensor | ArrayLike | None = None,  # noqa: A002
+          max: Tensor | ArrayLike | None = None) -> Tensor:  # noqa: A002
+    """PyTorch's name for ``clip``."""
     return clip(x, min, max)
 
 
-def where(condition, a, b):
-    """a where ``condition`` (boolean, not differentiated) is true, else b."""
+def where(condition: Tensor | ArrayLike, a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
+    """a where ``condition`` (boolean, not differentiated) is true, else b.
+
+    Example:
+        >>> x = manabu.tensor([-1.0, 2.0, -3.0])
+        >>> F.where(x.data > 0, x, 0.0)
+        tensor([0., 2., 0.], dtype=float32)
+    """
     condition = unwrap(condition)
     xp = backend.get_array_module(condition)
     return Where.apply(a, b, condition=xp.asarray(condition, dtype=bool))
 
 
-def maximum(a, b):
+def maximum(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
+    """The elementwise maximum; on a tie the gradient goes half to each (as PyTorch).
+
+    Example:
+        >>> F.maximum(manabu.tensor([1.0, 5.0]), manabu.tensor([3.0, 2.0]))
+        tensor([3., 5.], dtype=float32)
+    """
     return Maximum.apply(a, b, mode="max")
 
 
-def minimum(a, b):
+def minimum(a: Tensor | ArrayLike, b: Tensor | ArrayLike) -> Tensor:
+    """The elementwise minimum; on a tie the gradient goes half to each (as PyTorch)."""
     return Maximum.apply(a, b, mode="min")
 
 
-def sign(x):
+def sign(x: Tensor | ArrayLike) -> Tensor:
     """-1, 0 or 1 (not differentiable: its derivative is 0 almost everywhere)."""
     data = unwrap(x)
     return Tensor(backend.get_array_module(data).sign(data))

@@ -19,13 +19,20 @@ Channel-wise maxout (the max over groups of channels, the other activation that 
 units) is ``maxout(x, pool_size, axis=1)`` in activation.py; it works on (N, C, H, W).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from manabu.functional.conv import conv2d
 from manabu.functional.elementwise import maximum
+
+if TYPE_CHECKING:
+    from manabu.tensor import Tensor
 
 __all__ = ["funnel_condition", "frelu"]
 
 
-def funnel_condition(x, weight, bias=None):
+def funnel_condition(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """T(x): the depthwise convolution of x (N, C, H, W) with weight (C, 1, k, k) and
     padding (k - 1) // 2 on each side, so T(x) has x's shape (k odd)."""
     if x.ndim not in (3, 4):
@@ -48,9 +55,16 @@ def funnel_condition(x, weight, bias=None):
     return conv2d(x, weight, bias, padding=padding, groups=channels)
 
 
-def frelu(x, weight, bias=None):
+def frelu(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """FReLU (funnel activation): y = max(x, T(x)), T a depthwise k x k convolution.
 
     x (N, C, H, W) or (C, H, W); weight (C, 1, k, k), k odd; bias (C,) or None.
+
+    Example:
+        >>> x = manabu.tensor(np.ones((1, 2, 4, 4), np.float32))
+        >>> w = manabu.tensor(np.full((2, 1, 3, 3), 0.5, np.float32))  # T(x) = 4.5 inside
+        >>> y = F.frelu(x, w)
+        >>> y.shape, float(y[0, 0, 1, 1]), float(y[0, 0, 0, 0])  # a corner sees 4 pixels
+        ((1, 2, 4, 4), 4.5, 2.0)
     """
     return maximum(x, funnel_condition(x, weight, bias))

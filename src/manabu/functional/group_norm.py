@@ -18,12 +18,21 @@ per-channel gamma and beta. Neither depends on the other samples of the batch, s
 with a batch of 1 and behave the same in training and inference.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from manabu.autograd import Function
 from manabu.functional.norm import (
     _affine_grads, _check_per_channel, _default_affine, _normalize, _normalize_backward,
     _update_running_stats, batch_norm,
 )
 from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from manabu.tensor import Tensor
 
 __all__ = ["group_norm", "instance_norm"]
 
@@ -72,12 +81,19 @@ class GroupNorm(Function):
         return gx, ggamma, gbeta
 
 
-def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
+def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Group normalisation of x (N, C, *S): the C channels in ``num_groups`` groups, each
     group of each sample normalised over its channels and positions (Wu & He, 2018).
 
     ``weight`` (gamma) and ``bias`` (beta) have shape (C,); None means 1 and 0. Like
     torch.nn.functional.group_norm.
+
+    Example:
+        >>> x = manabu.tensor(np.arange(16.0).reshape(1, 4, 2, 2))  # (N, C, H, W)
+        >>> y = F.group_norm(x, num_groups=2)  # channels (0, 1) and (2, 3) together
+        >>> y.shape, round(float(y[0, :2].mean()), 6), round(float(y[0, :2].std()), 3)
+        ((1, 4, 2, 2), 0.0, 1.0)
     """
     if x.ndim < 2:
         raise ValueError(
@@ -101,8 +117,11 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
                            momentum=0.0, running_mean=None, running_var=None)
 
 
-def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
-                  use_input_stats=True, momentum=0.1, eps=1e-5):
+def instance_norm(x: Tensor, running_mean: Tensor | np.ndarray | None = None,
+                  running_var: Tensor | np.ndarray | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None,
+                  use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
     """Instance normalisation of x (N, C, *S): each channel of each sample normalised over
     its positions alone (group norm with one group per channel). Like
     torch.nn.functional.instance_norm.

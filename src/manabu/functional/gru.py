@@ -13,12 +13,21 @@ some texts (the notes' ``h_new = (1 - z) * h + z * h_bar``) use 1 - z for the sa
 See recurrent.py for the shared conventions (shapes, masks, BPTT).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from manabu.autograd import Function
 from manabu.functional.recurrent import (
     OneStep, check_sequence, check_step, gate_blocks, grads_over_steps, output_grads,
     prepare_mask, project_inputs, recurrent_term, recurrent_term_grad, sequence_outputs,
     sigmoid_via_tanh_, split_masked, time_major, with_defaults,
 )
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from manabu.tensor import Tensor
 
 __all__ = ["gru", "gru_cell"]
 
@@ -123,13 +132,23 @@ def _defaults(op, x, h0, W_ih, W_hh, b_ih, b_hh):
     return with_defaults(op, x, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 3, "(r, z, n)")
 
 
-def gru(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None):
+def gru(x: Tensor, h0: Tensor | None, W_ih: Tensor, W_hh: Tensor, b_ih: Tensor | None = None,
+        b_hh: Tensor | None = None,
+        mask: Tensor | ArrayLike | None = None) -> tuple[Tensor, Tensor]:
     """GRU over a batch-first sequence x (N, T, D): returns (outputs (N, T, H), h_T).
 
     Weights as torch.nn.GRU's ``weight_ih_l0`` (3H, D), ``weight_hh_l0`` (3H, H) and biases
     (3H,), gates in the order (r, z, n). ``h0`` (N, H) may be None (zeros); biases may be
     None (bias=False). ``mask`` (N, T) of 0/1: at masked steps h is carried over and the
     output is zero (see recurrent.py).
+
+    Example:
+        >>> x = manabu.tensor(np.ones((2, 5, 3), np.float32))  # (N, T, D)
+        >>> W_ih = manabu.tensor(np.full((12, 3), 0.1, np.float32))  # (3H, D), H = 4
+        >>> W_hh = manabu.tensor(np.full((12, 4), 0.1, np.float32))
+        >>> out, h = F.gru(x, None, W_ih, W_hh)
+        >>> out.shape, h.shape
+        ((2, 5, 4), (2, 4))
     """
     check_sequence("gru", x)
     h0, b_ih, b_hh = _defaults("gru", x, h0, W_ih, W_hh, b_ih, b_hh)
@@ -137,7 +156,8 @@ def gru(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None):
     return GRU.apply(x, h0, W_ih, W_hh, b_ih, b_hh, mask=m)
 
 
-def gru_cell(x, h, W_ih, W_hh, b_ih=None, b_hh=None):
+def gru_cell(x: Tensor, h: Tensor | None, W_ih: Tensor, W_hh: Tensor, b_ih: Tensor | None = None,
+             b_hh: Tensor | None = None) -> Tensor:
     """One GRU step on x (N, D), as torch.nn.GRUCell: returns h' (N, H).
     ``h`` may be None (zeros); biases may be None."""
     check_step("gru_cell", x)

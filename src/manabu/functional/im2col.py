@@ -25,15 +25,23 @@ Everything here is N-dimensional: the same code serves 1-D signals (N, C, L), im
 im2col then makes exactly one contiguous copy, the matrix the GEMM needs.
 """
 
+from __future__ import annotations
+
 import itertools
 import math
+from typing import TYPE_CHECKING
 
 from manabu import backend
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    import numpy as np
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-def as_tuple(value, n, name, op):
+def as_tuple(value: int | Sequence[int], n: int, name: str, op: str) -> tuple[int, ...]:
     """An int or a sequence as an n-tuple of ints, e.g. stride=2 -> (2, 2) for conv2d."""
     if isinstance(value, int):
         return (value,) * n
@@ -43,23 +51,25 @@ def as_tuple(value, n, name, op):
     return values
 
 
-def strided_view(x, shape, strides):
+def strided_view(x: np.ndarray, shape: Sequence[int], strides: Sequence[int]) -> np.ndarray:
     """A view of x with the given shape and byte strides (NumPy's or CuPy's as_strided)."""
     xp = backend.get_array_module(x)
     return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
 
-def output_size(length, kernel, stride, dilation):
+def output_size(length: int, kernel: int, stride: int, dilation: int) -> int:
     """Number of window positions along one axis of an (already padded) input:
     O = (L - d*(K - 1) - 1) // s + 1, where d*(K - 1) + 1 is the dilated kernel's extent."""
     return (length - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def output_sizes(spatial, kernel, stride, dilation):
+def output_sizes(spatial: Sequence[int], kernel: Sequence[int], stride: Sequence[int],
+                 dilation: Sequence[int]) -> tuple[int, ...]:
     return tuple(output_size(n, k, s, d) for n, k, s, d in zip(spatial, kernel, stride, dilation))
 
 
-def sliding_windows(x, kernel, stride, dilation):
+def sliding_windows(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int],
+                    dilation: Sequence[int]) -> np.ndarray:
     """Every window of x as a view of shape (N, C, *O, *K), e.g. (N, C, OH, OW, KH, KW).
 
     No data moves: moving one output position along an axis jumps ``stride`` elements of x,
@@ -74,7 +84,8 @@ def sliding_windows(x, kernel, stride, dilation):
     return strided_view(x, shape, strides)
 
 
-def im2col(x, kernel, stride=None, dilation=None):
+def im2col(x: np.ndarray, kernel: Sequence[int], stride: Sequence[int] | None = None,
+           dilation: Sequence[int] | None = None) -> np.ndarray:
     """The windows of x (N, C, *L), already padded, as a matrix (C*prod(K), N*prod(O)).
 
     Row (c, kh, kw) holds the pixel at offset (kh, kw) of channel c in every window; column
@@ -93,19 +104,22 @@ def im2col(x, kernel, stride=None, dilation=None):
     return cols.reshape(x.shape[1] * math.prod(kernel), n_cols)  # (C*prod(K), N*prod(O))
 
 
-def kernel_offsets(kernel):
+def kernel_offsets(kernel: Sequence[int]) -> Iterator[tuple[int, ...]]:
     """Every offset inside the kernel: (0, 0), (0, 1), ..., (KH-1, KW-1)."""
     return itertools.product(*(range(k) for k in kernel))
 
 
-def window_slices(offset, out, stride, dilation):
+def window_slices(offset: Sequence[int], out: Sequence[int], stride: Sequence[int],
+                  dilation: Sequence[int]) -> tuple[slice, ...]:
     """Slices of a padded input picking, for one kernel offset, the pixel it sees in every
     window: along each axis  offset*d, offset*d + s, ..., offset*d + s*(O - 1)."""
     return tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
                  for k, o, s, d in zip(offset, out, stride, dilation))
 
 
-def col2im(cols, x_shape, kernel, stride=None, dilation=None):
+def col2im(cols: np.ndarray, x_shape: Sequence[int], kernel: Sequence[int],
+           stride: Sequence[int] | None = None,
+           dilation: Sequence[int] | None = None) -> np.ndarray:
     """Adjoint of im2col: add each column of cols (C*prod(K), N*prod(O)) back onto its
     window in an array of shape x_shape = (N, C, *L); overlapping windows sum.
 
@@ -136,7 +150,8 @@ def _along(axis, index):
     return (slice(None),) * axis + (index,)
 
 
-def pad(x, pads, mode="zeros", value=0.0):
+def pad(x: np.ndarray, pads: Sequence[tuple[int, int]], mode: str = "zeros",
+        value: float = 0.0) -> np.ndarray:
     """x (N, C, *L) padded on the spatial axes; ``pads`` is ((before, after), ...) per axis.
 
     mode: 'zeros' (the constant ``value``), 'reflect' (mirror without repeating the edge:
@@ -155,7 +170,8 @@ def pad(x, pads, mode="zeros", value=0.0):
     return xp.pad(x, ((0, 0), (0, 0)) + tuple(pads), mode=numpy_mode)
 
 
-def pad_backward(g, pads, mode="zeros"):
+def pad_backward(g: np.ndarray, pads: Sequence[tuple[int, int]],
+                 mode: str = "zeros") -> np.ndarray:
     """Adjoint of ``pad``: fold the gradient of the padded array back onto x.
 
     With zeros the border simply falls away; otherwise each padded cell was a copy of some

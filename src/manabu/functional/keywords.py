@@ -9,8 +9,15 @@ None: not given) and resolves them here, so the rule is written once::
         keepdims = keepdims_or_keepdim("sum", keepdims, keepdim)
 """
 
+from __future__ import annotations
 
-def axis_or_dim(op, axis, dim, default=None):
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    Axis = int | tuple[int, ...] | None  # an axis, several, or None: all of them
+
+
+def axis_or_dim(op: str, axis: Axis, dim: Axis, default: Axis = None) -> Axis:
     """The axis an op was given as ``axis=`` (NumPy) or ``dim=`` (PyTorch, when not None);
     both only if they agree. ``default`` is the op's default axis (softmax: -1)."""
     if dim is None:
@@ -20,6 +27,6 @@ def axis_or_dim(op, axis, dim, default=None):
     return dim
 
 
-def keepdims_or_keepdim(op, keepdims, keepdim):
+def keepdims_or_keepdim(op: str, keepdims: bool, keepdim: bool | None) -> bool:
     """``keepdims=`` (NumPy) or, when given, ``keepdim=`` (PyTorch)."""
     return keepdims if keepdim is None else bool(keepdim)

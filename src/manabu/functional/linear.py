@@ -4,6 +4,8 @@ The weight is (out_features, in_features) as in PyTorch. Leading axes of x are f
 into one batch axis so that the forward and each gradient is a single matrix product (GEMM).
 """
 
+from __future__ import annotations
+
 from manabu import backend
 from manabu.autograd import Function, Tensor
 
@@ -36,7 +38,7 @@ class Linear(Function):
         return gx, gw, gb
 
 
-def check_input_type(name, x):
+def check_input_type(name: str, x: object) -> None:
     """A Tensor or an array, as in PyTorch (which raises TypeError for a list): a nested list
     would otherwise fail later on a missing ``.ndim``, and its dtype would be a guess."""
     if not isinstance(x, Tensor) and not backend.is_array(x):
@@ -46,9 +48,33 @@ def check_input_type(name, x):
         )
 
 
-def linear(x, weight, bias=None):
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Affine map y = x @ weight^T + bias for x (..., in_features),
-    weight (out_features, in_features), bias (out_features,) or None."""
+    weight (out_features, in_features), bias (out_features,) or None.
+
+    Leading axes of x are flattened into one batch for a single GEMM; backward:
+    gx = gy @ W,  gW = gy^T @ x,  gb = sum(gy) over the batch.
+
+    Args:
+        x: the input (..., in_features): a Tensor or an array.
+        weight: (out_features, in_features), as PyTorch's (the notes' W transposed).
+        bias: (out_features,), or None for no bias. Default: None
+
+    Shape:
+        - Input: (*, in_features), * any number of leading axes (none included).
+        - Output: (*, out_features).
+
+    Example:
+        >>> x = manabu.tensor(np.ones((4, 3), np.float32))
+        >>> w = manabu.tensor(np.full((2, 3), 0.5, np.float32), requires_grad=True)
+        >>> b = manabu.tensor([1.0, -1.0], requires_grad=True)
+        >>> y = F.linear(x, w, b)
+        >>> y.shape, y[0].tolist()
+        ((4, 2), [2.5, 0.5])
+        >>> y.sum().backward()
+        >>> w.grad.shape, b.grad  # gb sums gy over the 4 rows
+        ((2, 3), tensor([4., 4.], dtype=float32))
+    """
     check_input_type("linear", x)
     if weight.ndim != 2:
         raise ValueError(

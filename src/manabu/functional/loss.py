@@ -9,6 +9,10 @@ differentiable, numerically stable ones. Softmax + cross-entropy is one fused op
 backward is (softmax - t) / N.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from manabu import backend
@@ -18,6 +22,9 @@ from manabu.functional.activation import _log_softmax, _stable_sigmoid
 from manabu.functional.elementwise import exp, log, where
 from manabu.functional.shape import getitem, reshape, transpose
 from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -75,8 +82,26 @@ def _check_same_shape(name, prediction, target):
 
 
 # ---------------------------------------------------------------------- regression losses
-def mse_loss(input, target, reduction="mean"):  # noqa: A002
-    """平均二乗誤差 as PyTorch: mean((input - target)**2) over every element."""
+def mse_loss(input: Tensor, target: Tensor | ArrayLike,  # noqa: A002
+             reduction: str = "mean") -> Tensor:
+    """平均二乗誤差 as PyTorch: mean((input - target)**2) over every element.
+
+    Args:
+        input: the prediction, of any shape.
+        target: the target, of the same shape (arrays and lists become constants).
+        reduction: 'mean', 'sum' or 'none' (the squared error of every element).
+            Default: 'mean'
+
+    Example:
+        >>> y = manabu.tensor([[0.5, 1.0], [2.0, 0.0]], requires_grad=True)
+        >>> loss = F.mse_loss(y, [[0.0, 1.0], [1.0, 0.0]])
+        >>> float(loss)  # (0.5**2 + 1**2) / 4
+        0.3125
+        >>> loss.backward()
+        >>> y.grad  # 2 (y - t) / 4
+        tensor([[0.25, 0.  ],
+                [0.5 , 0.  ]], dtype=float32)
+    """
     _check_reduction("mse_loss", reduction)
     target = _as_target(target, input)
     _check_same_shape("mse_loss", input, target)
@@ -84,7 +109,7 @@ def mse_loss(input, target, reduction="mean"):  # noqa: A002
     return _reduce(d * d, reduction)
 
 
-def mean_squared_error(y, t):
+def mean_squared_error(y: Tensor, t: Tensor | ArrayLike) -> Tensor:
     """The notes' convention: 0.5 * sum((y - t)**2) / batch_size (batch = y.shape[0] for a
     batch, 1 for a single sample). The 1/2 cancels the 2 of the derivative: gy = (y - t) / N.
     Differs from ``mse_loss``, which averages over every element and has no 1/2.
@@ -99,7 +124,8 @@ def mean_squared_error(y, t):
     return 0.5 * reduce.sum(d * d) / batch
 
 
-def l1_loss(input, target, reduction="mean"):  # noqa: A002
+def l1_loss(input: Tensor, target: Tensor | ArrayLike,  # noqa: A002
+            reduction: str = "mean") -> Tensor:
     """mean(|input - target|)."""
     _check_reduction("l1_loss", reduction)
     target = _as_target(target, input)
@@ -116,7 +142,8 @@ def _huber(d, delta, scale):
     return where(a.data <= delta, (0.5 * scale) * d * d, (scale * delta) * (a - 0.5 * delta))
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
+def huber_loss(input: Tensor, target: Tensor | ArrayLike,  # noqa: A002
+               reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """0.5 d**2 where |d| <= delta, else delta * (|d| - delta / 2), d = input - target."""
     _check_reduction("huber_loss", reduction)
     target = _as_target(target, input)
@@ -124,7 +151,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0):  # noqa: A002
     return _reduce(_huber(input - target, delta, 1.0), reduction)
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):  # noqa: A002
+def smooth_l1_loss(input: Tensor, target: Tensor | ArrayLike,  # noqa: A002
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d**2 / beta where |d| < beta, else |d| - beta / 2: huber_loss(delta=beta) / beta
     (L1 at beta = 0)."""
     _check_reduction("smooth_l1_loss", reduction)
@@ -279,18 +307,57 @@ def _class_weight(name, weight, classes, like):
     return backend.get_array_module(like).asarray(weight, dtype=like.dtype)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100,  # noqa: A002
-                  reduction="mean", label_smoothing=0.0, axis=1):
+def cross_entropy(input: Tensor, target: Tensor | ArrayLike,  # noqa: A002
+                  weight: Tensor | np.ndarray | None = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0,
+                  axis: int = 1) -> Tensor:
     """交差エントロピー誤差 of logits (softmax applied inside, stably), like PyTorch's.
 
     ``input``: logits (N, C) or (N, C, d1, ...) with classes on ``axis`` (or (C,)).
     ``target``: integer labels (N,) / (N, d1, ...), or one-hot / probabilities shaped like
     the logits. 'mean' averages over the non-ignored labels (weighted by ``weight[label]``
     when class weights are given), and over the N (* d1 ...) samples for probabilities.
+
+    Softmax and cross-entropy are one fused op: its backward is (softmax(x) - t) / N.
+
+    Args:
+        input: logits (unnormalised scores), classes on ``axis``.
+        target: integer class labels, or one-hot / probabilities of the logits' shape.
+        weight: one weight per class (C,), scaling each label's loss; None for 1.
+            Default: None
+        ignore_index: a label whose samples count neither in the loss nor in the mean.
+            Default: -100
+        reduction: 'mean', 'sum' or 'none' (one loss per sample). Default: 'mean'
+        label_smoothing: epsilon in [0, 1]: the target becomes (1 - epsilon) * one_hot +
+            epsilon / C. Default: 0.0
+        axis: the class axis of ``input``. Not in PyTorch (always 1 there). Default: 1
+
+    Shape:
+        - Input: (N, C), (C,) or (N, C, d1, d2, ...) with classes on ``axis``.
+        - Target: labels (N,) or (N, d1, ...) of integers in 0..C-1; or probabilities of
+          the input's shape.
+        - Output: a scalar, or with reduction='none' (N,) or (N, d1, ...).
+
+    Example:
+        >>> logits = manabu.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, 0.2]], requires_grad=True)
+        >>> loss = F.cross_entropy(logits, np.array([0, 1]))
+        >>> round(float(loss), 4)
+        0.3143
+        >>> loss.backward()
+        >>> logits.grad.numpy().round(3)  # (softmax(x) - one_hot) / N
+        array([[-0.17 ,  0.121,  0.049],
+               [ 0.055, -0.095,  0.041]], dtype=float32)
+        >>> round(float(F.cross_entropy(logits, np.eye(3)[[0, 1]])), 4)  # one-hot target
+        0.3143
+        >>> images = manabu.tensor(np.zeros((2, 5, 4, 4), np.float32))  # (N, C, H, W)
+        >>> F.cross_entropy(images, np.zeros((2, 4, 4), np.int64), reduction="none").shape
+        (2, 4, 4)
     """
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise ValueError(
+            f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}"
+        )
     target = _as_class_target(target, input)
     x, t, sample_shape = _classes_last("cross_entropy", input, target, axis)
     classes = x.shape[1]
@@ -304,10 +371,17 @@ def cross_entropy(input, target, weight=None, ignore_index=-100,  # noqa: A002
     return loss
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean",  # noqa: A002
-             axis=1):
+def nll_loss(input: Tensor, target: Tensor | ArrayLike,  # noqa: A002
+             weight: Tensor | np.ndarray | None = None, ignore_index: int = -100,
+             reduction: str = "mean", axis: int = 1) -> Tensor:
     """Negative log-likelihood of log-probabilities: -weight[y] * input[y] per sample;
-    'mean' divides by the summed weight of the non-ignored samples (PyTorch's rule)."""
+    'mean' divides by the summed weight of the non-ignored samples (PyTorch's rule).
+
+    Example:
+        >>> log_p = F.log_softmax(manabu.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, 0.2]]), axis=1)
+        >>> round(float(F.nll_loss(log_p, np.array([0, 1]))), 4)  # = cross_entropy
+        0.3143
+    """
     _check_reduction("nll_loss", reduction)
     target = _as_class_target(target, input)
     if target.dtype.kind not in "iu":
@@ -386,7 +460,9 @@ class BinaryCrossEntropyWithLogits(Function):
         return gx, gt
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa: A002
+def binary_cross_entropy(input: Tensor, target: Tensor | ArrayLike,  # noqa: A002
+                         weight: Tensor | ArrayLike | None = None,
+                         reduction: str = "mean") -> Tensor:
     """Binary cross-entropy of probabilities ``input`` in [0, 1] (after a sigmoid).
     Prefer binary_cross_entropy_with_logits, which is stable for any logit."""
     _check_reduction("binary_cross_entropy", reduction)
@@ -405,10 +481,19 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):  # noqa:
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",  # noqa: A002
-                                     pos_weight=None):
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor | ArrayLike,  # noqa: A002
+                                     weight: Tensor | ArrayLike | None = None,
+                                     reduction: str = "mean",
+                                     pos_weight: Tensor | ArrayLike | None = None) -> Tensor:
     """Binary cross-entropy of logits (sigmoid applied inside, stable at |x| = 1e4).
-    ``pos_weight`` (broadcast along the last axis) scales the loss of positive targets."""
+    ``pos_weight`` (broadcast along the last axis) scales the loss of positive targets.
+
+    Example:
+        >>> logits = manabu.tensor([0.0, 100.0, -100.0])
+        >>> loss = F.binary_cross_entropy_with_logits(logits, [1.0, 1.0, 0.0], reduction="none")
+        >>> loss.numpy().round(4)  # log 2 at logit 0; no overflow at 100
+        array([0.6931, 0.    , 0.    ], dtype=float32)
+    """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _as_float_target(target, input)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
@@ -421,7 +506,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _reduce(loss, reduction)
 
 
-def kl_div(input, target, reduction="mean", log_target=False):  # noqa: A002
+def kl_div(input: Tensor, target: Tensor | ArrayLike, reduction: str = "mean",  # noqa: A002
+           log_target: bool = False) -> Tensor:
     """KL divergence as PyTorch defines it, ``input`` being log-probabilities:
     target * (log target - input) (0 where target = 0), or with log_target=True
     exp(target) * (target - input). reduction='batchmean' (sum / N) is the true KL;

@@ -16,12 +16,21 @@ that is how an LSTM eases the 勾配消失問題 (vanishing gradient problem) of
 See recurrent.py for the shared conventions (shapes, masks, BPTT).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from manabu.autograd import Function
 from manabu.functional.recurrent import (
     OneStep, check_sequence, check_step, gate_blocks, grads_over_steps, output_grads,
     prepare_mask, project_inputs, recurrent_term, recurrent_term_grad, sequence_outputs,
     sigmoid_via_tanh_, split_masked, time_major, with_defaults,
 )
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from manabu.tensor import Tensor
 
 __all__ = ["lstm", "lstm_cell"]
 
@@ -142,13 +151,49 @@ def _defaults(op, x, h0, c0, W_ih, W_hh, b_ih, b_hh):
                          "(i, f, g, o)")
 
 
-def lstm(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None):
+def lstm(x: Tensor, h0: Tensor | None, c0: Tensor | None, W_ih: Tensor, W_hh: Tensor,
+         b_ih: Tensor | None = None, b_hh: Tensor | None = None,
+         mask: Tensor | ArrayLike | None = None) -> tuple[Tensor, Tensor, Tensor]:
     """LSTM over a batch-first sequence x (N, T, D): returns (outputs (N, T, H), h_T, c_T).
 
     Weights as torch.nn.LSTM's ``weight_ih_l0`` (4H, D), ``weight_hh_l0`` (4H, H) and
     biases (4H,), gates in the order (i, f, g, o). ``h0`` / ``c0`` (N, H) may be None
     (zeros); biases may be None (bias=False). ``mask`` (N, T) of 0/1: at masked steps h
     and c are carried over and the output is zero (see recurrent.py).
+
+    One fused op: the input term of all four gates for all steps in one GEMM, then one
+    GEMM per step; backward is BPTT (通時的誤差逆伝播) in one reverse loop (see the LSTM
+    class above for its formulas).
+
+    Args:
+        x: the input sequence (N, T, D), batch first.
+        h0, c0: the initial hidden state and cell (N, H); None means zeros.
+        W_ih: the input weights (4H, D), gate blocks (i, f, g, o).
+        W_hh: the recurrent weights (4H, H).
+        b_ih, b_hh: the biases (4H,); None for none. Default: None
+        mask: (N, T) of 0/1 (or booleans), 1 at the valid steps; None: all valid.
+            Not in PyTorch (which packs sequences instead). Default: None
+
+    Shape:
+        - Input: x (N, T, D), h0 and c0 (N, H).
+        - Output: (outputs (N, T, H), h_T (N, H), c_T (N, H)); h_T and c_T are the
+          states after each sequence's last valid step.
+
+    Example:
+        >>> N, T, D, H = 2, 5, 3, 4
+        >>> x = manabu.tensor(np.ones((N, T, D), np.float32), requires_grad=True)
+        >>> W_ih = manabu.tensor(np.full((4 * H, D), 0.1, np.float32), requires_grad=True)
+        >>> W_hh = manabu.tensor(np.full((4 * H, H), 0.1, np.float32), requires_grad=True)
+        >>> out, h, c = F.lstm(x, None, None, W_ih, W_hh)
+        >>> out.shape, h.shape, c.shape
+        ((2, 5, 4), (2, 4), (2, 4))
+        >>> mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]])  # lengths 3 and 5
+        >>> out, h, c = F.lstm(x, None, None, W_ih, W_hh, mask=mask)
+        >>> out[0, 3:].tolist(), bool((h[0].data == out[0, 2].data).all())
+        ([[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]], True)
+        >>> (out.sum() + c.sum()).backward()
+        >>> x.grad.shape, W_hh.grad.shape
+        ((2, 5, 3), (16, 4))
     """
     check_sequence("lstm", x)
     h0, c0, b_ih, b_hh = _defaults("lstm", x, h0, c0, W_ih, W_hh, b_ih, b_hh)
@@ -156,9 +201,19 @@ def lstm(x, h0, c0, W_ih, W_hh, b_ih=None, b_hh=None, mask=None):
     return LSTM.apply(x, h0, c0, W_ih, W_hh, b_ih, b_hh, mask=m)
 
 
-def lstm_cell(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None):
+def lstm_cell(x: Tensor, h: Tensor | None, c: Tensor | None, W_ih: Tensor, W_hh: Tensor,
+              b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """One LSTM step on x (N, D), as torch.nn.LSTMCell: returns (h' (N, H), c' (N, H)).
-    ``h`` / ``c`` may be None (zeros); biases may be None."""
+    ``h`` / ``c`` may be None (zeros); biases may be None.
+
+    Example:
+        >>> x = manabu.tensor(np.ones((2, 3), np.float32))  # (N, D)
+        >>> W_ih = manabu.tensor(np.full((16, 3), 0.1, np.float32))  # H = 4
+        >>> W_hh = manabu.tensor(np.full((16, 4), 0.1, np.float32))
+        >>> h, c = F.lstm_cell(x, None, None, W_ih, W_hh)
+        >>> h.shape, c.shape
+        ((2, 4), (2, 4))
+    """
     check_step("lstm_cell", x)
     h, c, b_ih, b_hh = _defaults("lstm_cell", x, h, c, W_ih, W_hh, b_ih, b_hh)
     return LSTMCell.apply(x, h, c, W_ih, W_hh, b_ih, b_hh, mask=None)

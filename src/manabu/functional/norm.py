@@ -17,9 +17,18 @@ Batch norm (バッチ正規化) normalises each channel over the batch (all axes
 formula over yet other axes, so they can reuse ``_normalize`` and ``_normalize_backward``.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from manabu import backend
 from manabu.autograd import Function
 from manabu.tensor import Tensor, unwrap
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy as np
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -156,8 +165,10 @@ def _default_affine(x, shape, weight, bias):
     return weight, bias
 
 
-def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
-               training=False, momentum=0.1, eps=1e-5):
+def batch_norm(x: Tensor, running_mean: Tensor | np.ndarray | None = None,
+               running_var: Tensor | np.ndarray | None = None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float = 0.1,
+               eps: float = 1e-5) -> Tensor:
     """Batch normalisation of x (N, C) or (N, C, L, ...) per channel C.
 
     ``training=True`` (or no running statistics) normalises with the statistics of this
@@ -165,6 +176,25 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
     ``running = (1 - momentum) * running + momentum * batch`` (unbiased variance).
     ``training=False`` normalises with the running statistics. ``weight`` (gamma) and
     ``bias`` (beta) have shape (C,); None means 1 and 0.
+
+    Args:
+        x: the input (N, C) or (N, C, L, ...), channels on axis 1.
+        running_mean, running_var: the running statistics (C,), updated in place when
+            training; None for none. Default: None
+        weight, bias: gamma and beta (C,); None means 1 and 0. Default: None
+        training: normalise with this batch's statistics (and update the running ones).
+            Default: False
+        momentum: the weight of this batch in the running statistics. Default: 0.1
+        eps: added to the variance before the square root. Default: 1e-5
+
+    Example:
+        >>> x = manabu.tensor([[1.0, 10.0], [3.0, 30.0]])  # (N, C) = (2, 2)
+        >>> mean, var = np.zeros(2, np.float32), np.ones(2, np.float32)
+        >>> F.batch_norm(x, mean, var, training=True).numpy().round(4)
+        array([[-1., -1.],
+               [ 1.,  1.]], dtype=float32)
+        >>> mean, var  # moved 10% towards the batch's (unbiased) statistics
+        (array([0.2, 2. ], dtype=float32), array([ 1.1, 20.9], dtype=float32))
     """
     if x.ndim < 2:
         raise ValueError(
@@ -190,9 +220,24 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None,
     )
 
 
-def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Layer normalisation of x over its last axes, which must equal ``normalized_shape``.
-    ``weight`` (gamma) and ``bias`` (beta) have shape ``normalized_shape``; None: 1 and 0."""
+    ``weight`` (gamma) and ``bias`` (beta) have shape ``normalized_shape``; None: 1 and 0.
+
+    Args:
+        x: the input (..., *normalized_shape).
+        normalized_shape: the shape of the last axes normalised together (an int for one).
+        weight, bias: gamma and beta of shape ``normalized_shape``; None means 1 and 0.
+            Default: None
+        eps: added to the variance before the square root. Default: 1e-5
+
+    Example:
+        >>> x = manabu.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]])
+        >>> F.layer_norm(x, 3).numpy().round(4)  # each row: mean 0, variance 1
+        array([[-1.2247,  0.    ,  1.2247],
+               [-1.2247,  0.    ,  1.2247]], dtype=float32)
+    """
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)

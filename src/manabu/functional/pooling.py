@@ -11,12 +11,18 @@ Output size per axis, as in PyTorch (ceil_mode rounds up, but a window may not s
 the right padding):  O = floor_or_ceil((L + 2*p - d*(K - 1) - 1) / s) + 1.
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 from manabu.autograd import Function, is_grad_enabled
 from manabu.functional.im2col import as_tuple, kernel_offsets, pad, pad_backward, window_slices
 from manabu.functional.reduce import mean
 from manabu.functional.shape import reshape
+
+if TYPE_CHECKING:
+    from manabu.tensor import Tensor
 
 __all__ = [
     "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
@@ -296,63 +302,120 @@ def _adaptive_avg_pool(n, op, x, output_size):
 
 
 # ---------------------------------------------------------------------------- public API
-def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool1d(x: Tensor, kernel_size: int | tuple[int], stride: int | tuple[int] | None = None,
+               padding: int | tuple[int] = 0, dilation: int | tuple[int] = 1,
+               ceil_mode: bool = False) -> Tensor:
     """Max pooling over windows of (N, C, L); stride defaults to kernel_size."""
     return _max_pool(1, "max_pool1d", x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
+               stride: int | tuple[int, int] | None = None, padding: int | tuple[int, int] = 0,
+               dilation: int | tuple[int, int] = 1, ceil_mode: bool = False) -> Tensor:
     """Max pooling 最大プーリング over windows of (N, C, H, W), as in PyTorch: the padding
-    is -inf, stride defaults to kernel_size, ceil_mode keeps a partial last window."""
+    is -inf, stride defaults to kernel_size, ceil_mode keeps a partial last window.
+
+    The gradient goes to each window's maximum (shared equally on a tie).
+
+    Args:
+        x: the images (N, C, H, W), or one unbatched image (C, H, W).
+        kernel_size: the window: an int or (KH, KW).
+        stride: the step between windows; None means kernel_size. Default: None
+        padding: -inf added on each side, at most half the kernel. Default: 0
+        dilation: the spacing between window elements. Default: 1
+        ceil_mode: round the output size up, keeping a partial last window.
+            Default: False
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W).
+        - Output: (N, C, OH, OW) or (C, OH, OW), with
+          OH = (H + 2*padding - dilation*(KH - 1) - 1) // stride + 1, and OW alike.
+
+    Example:
+        >>> x = manabu.tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
+        >>> y = F.max_pool2d(x, 2)
+        >>> y.tolist()
+        [[[[5.0, 7.0], [13.0, 15.0]]]]
+        >>> y.sum().backward()
+        >>> x.grad[0, 0].tolist()[:2]  # 1 at each window's maximum
+        [[0.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 1.0]]
+    """
     return _max_pool(2, "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
-def max_pool3d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool3d(x: Tensor, kernel_size: int | tuple[int, int, int],
+               stride: int | tuple[int, int, int] | None = None,
+               padding: int | tuple[int, int, int] = 0, dilation: int | tuple[int, int, int] = 1,
+               ceil_mode: bool = False) -> Tensor:
     """Max pooling over windows of (N, C, D, H, W)."""
     return _max_pool(3, "max_pool3d", x, kernel_size, stride, padding, dilation, ceil_mode)
 
 
-def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
+def avg_pool1d(x: Tensor, kernel_size: int | tuple[int], stride: int | tuple[int] | None = None,
+               padding: int | tuple[int] = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Average pooling over windows of (N, C, L); arguments as in avg_pool2d."""
     return _avg_pool(1, "avg_pool1d", x, kernel_size, stride, padding, ceil_mode,
                      count_include_pad, divisor_override)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
+def avg_pool2d(x: Tensor, kernel_size: int | tuple[int, int],
+               stride: int | tuple[int, int] | None = None, padding: int | tuple[int, int] = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """Average pooling 平均プーリング over windows of (N, C, H, W), as in PyTorch: zero
     padding counted in the mean unless count_include_pad=False; divisor_override fixes
-    the divisor."""
+    the divisor.
+
+    Example:
+        >>> x = manabu.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
+        >>> F.avg_pool2d(x, 2).tolist()
+        [[[[2.5, 4.5], [10.5, 12.5]]]]
+    """
     return _avg_pool(2, "avg_pool2d", x, kernel_size, stride, padding, ceil_mode,
                      count_include_pad, divisor_override)
 
 
-def avg_pool3d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
+def avg_pool3d(x: Tensor, kernel_size: int | tuple[int, int, int],
+               stride: int | tuple[int, int, int] | None = None,
+               padding: int | tuple[int, int, int] = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Average pooling over windows of (N, C, D, H, W)."""
     return _avg_pool(3, "avg_pool3d", x, kernel_size, stride, padding, ceil_mode,
                      count_include_pad, divisor_override)
 
 
-def adaptive_avg_pool1d(x, output_size):
+def adaptive_avg_pool1d(x: Tensor, output_size: int | tuple[int | None]) -> Tensor:
     """Average pooling to a fixed output length, whatever the input length."""
     return _adaptive_avg_pool(1, "adaptive_avg_pool1d", x, output_size)
 
 
-def adaptive_avg_pool2d(x, output_size):
-    """Average pooling to a fixed (OH, OW) (an int for both; None keeps that axis)."""
+def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int | None, int | None]) -> Tensor:
+    """Average pooling to a fixed (OH, OW) (an int for both; None keeps that axis).
+
+    Example:
+        >>> x = manabu.tensor(np.ones((2, 3, 7, 5), np.float32))
+        >>> F.adaptive_avg_pool2d(x, (2, None)).shape, F.adaptive_avg_pool2d(x, 1).shape
+        ((2, 3, 2, 5), (2, 3, 1, 1))
+    """
     return _adaptive_avg_pool(2, "adaptive_avg_pool2d", x, output_size)
 
 
-def adaptive_avg_pool3d(x, output_size):
+def adaptive_avg_pool3d(x: Tensor,
+                        output_size: int | tuple[int | None, int | None, int | None]) -> Tensor:
     """Average pooling to a fixed (OD, OH, OW)."""
     return _adaptive_avg_pool(3, "adaptive_avg_pool3d", x, output_size)
 
 
-def global_avg_pool(x, keepdims=False):
+def global_avg_pool(x: Tensor, keepdims: bool = False) -> Tensor:
     """Global average pooling グローバル平均プーリング (GAP): the mean over all spatial axes,
-    (N, C, *L) -> (N, C), or (N, C, 1, ...) with keepdims=True."""
+    (N, C, *L) -> (N, C), or (N, C, 1, ...) with keepdims=True.
+
+    Example:
+        >>> x = manabu.tensor(np.ones((2, 3, 4, 4), np.float32))
+        >>> F.global_avg_pool(x).shape, F.global_avg_pool(x, keepdims=True).shape
+        ((2, 3), (2, 3, 1, 1))
+    """
     if x.ndim < 3:
         raise ValueError(f"global_avg_pool: expected (N, C, *spatial), got shape {x.shape}")
     return mean(x, axis=tuple(range(2, x.ndim)), keepdims=keepdims)

@@ -24,20 +24,33 @@ is the state at each sequence's last valid step. This works for right padding (t
 case) and for left padding alike (e.g. a reversed sequence for a bidirectional RNN).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from manabu import backend
 from manabu.tensor import Tensor, unwrap
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import numpy as np
+    from numpy.typing import ArrayLike, DTypeLike
+
+    from manabu.autograd import Function
 
 __all__ = []  # helpers for rnn.py, lstm.py and gru.py; the public ops live there
 
 
-def gate_blocks(a, count):
+def gate_blocks(a: np.ndarray, count: int) -> tuple[np.ndarray, ...]:
     """The ``count`` gate blocks of a (..., count*H) array, as views: (i, f, g, o) for an
     LSTM, (r, z, n) for a GRU."""
     H = a.shape[-1] // count
     return tuple(a[..., k * H:(k + 1) * H] for k in range(count))
 
 
-def sigmoid_via_tanh_(xp, a, scale=0.5, shift=0.5):
+def sigmoid_via_tanh_(xp: ModuleType, a: np.ndarray, scale: float | np.ndarray = 0.5,
+                      shift: float | np.ndarray = 0.5) -> np.ndarray:
     """a <- sigmoid(a), in place, computed as 0.5 * tanh(a / 2) + 0.5.
 
     Identical to 1 / (1 + exp(-a)) in exact arithmetic, but it never overflows (exp(-a)
@@ -56,18 +69,18 @@ def sigmoid_via_tanh_(xp, a, scale=0.5, shift=0.5):
     return a
 
 
-def time_major(x):
+def time_major(x: np.ndarray) -> np.ndarray:
     """A contiguous (T, N, ...) copy of a batch-first (N, T, ...) array (always a copy, so
     a backward may scale it in place without touching its input)."""
     return x.swapaxes(0, 1).copy()  # (T, N, ...)
 
 
-def batch_first(y):
+def batch_first(y: np.ndarray) -> np.ndarray:
     """A contiguous (N, T, ...) copy of a time-major (T, N, ...) array."""
     return y.swapaxes(0, 1).copy()  # (N, T, ...)
 
 
-def project_inputs(xs, W_ih, b):
+def project_inputs(xs: np.ndarray, W_ih: np.ndarray, b: np.ndarray) -> np.ndarray:
     """x_t @ W_ih^T + b for every step at once: one GEMM over (T*N, D), returns (T, N, G*H)."""
     T, N, D = xs.shape
     a = xs.reshape(T * N, D) @ W_ih.T  # (T*N, G*H)
@@ -75,7 +88,7 @@ def project_inputs(xs, W_ih, b):
     return a.reshape(T, N, W_ih.shape[0])  # (T, N, G*H)
 
 
-def recurrent_term(xp, W_hh, h, out):
+def recurrent_term(xp: ModuleType, W_hh: np.ndarray, h: np.ndarray, out: np.ndarray) -> np.ndarray:
     """h_{t-1} @ W_hh^T, computed as the column-vector product W_hh @ h_{t-1}^T into ``out``
     (G*H, N); returns its (N, G*H) transposed view.
 
@@ -86,20 +99,21 @@ def recurrent_term(xp, W_hh, h, out):
     return xp.matmul(W_hh, h.T, out=out).T  # (N, G*H)
 
 
-def recurrent_term_grad(xp, W_hh, gA_t, out):
+def recurrent_term_grad(xp: ModuleType, W_hh: np.ndarray, gA_t: np.ndarray,
+                        out: np.ndarray) -> np.ndarray:
     """dL/dh_{t-1} from that term, gA_t @ W_hh, computed as W_hh^T @ gA_t^T into ``out``
     (H, N) for the same reason; returns a contiguous (N, H) copy."""
     return xp.matmul(W_hh.T, gA_t.T, out=out).T.copy()  # (N, H)
 
 
-def sequence_outputs(hs, mask):
+def sequence_outputs(hs: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     """The output sequence h_1 .. h_T (of the states h_0 .. h_T, time-major), batch-first
     (N, T, H), zero at masked steps."""
     outputs = hs[1:] if mask is None else hs[1:] * mask  # (T, N, H)
     return batch_first(outputs)
 
 
-def output_grads(gy, mask):
+def output_grads(gy: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     """dL/d(outputs) (N, T, H) as a time-major (T, N, H) copy, zero at masked steps (the
     outputs were mask * h_t)."""
     gys = time_major(gy)  # (T, N, H)
@@ -108,13 +122,14 @@ def output_grads(gy, mask):
     return gys
 
 
-def split_masked(g, m):
+def split_masked(g: np.ndarray, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split dL/d(state) at a step into the part through the new state (m * g) and the part
     carried straight to the previous state ((1 - m) * g); exact since m is 0 or 1."""
     return g * m, g * (1 - m)
 
 
-def grads_over_steps(fn, gA_ih, gA_hh, xs, W_ih, hs):
+def grads_over_steps(fn: Function, gA_ih: np.ndarray, gA_hh: np.ndarray, xs: np.ndarray,
+                     W_ih: np.ndarray, hs: np.ndarray) -> tuple[np.ndarray | None, ...]:
     """The gradients that are sums over the steps, from the pre-activation gradients of all
     steps: gA_ih (T, N, G*H) of x_t @ W_ih^T + b_ih and gA_hh of h_{t-1} @ W_hh^T + b_hh
     (one array for the RNN and the LSTM, which add both terms into one pre-activation):
@@ -157,7 +172,9 @@ def _zeros(x, shape):
     return Tensor(xp.zeros(shape, dtype=x.dtype))
 
 
-def with_defaults(op, x, states, W_ih, W_hh, b_ih, b_hh, gates, order):
+def with_defaults(op: str, x: Tensor, states: dict[str, Tensor | None], W_ih: Tensor, W_hh: Tensor,
+                  b_ih: Tensor | None, b_hh: Tensor | None, gates: int,
+                  order: str) -> tuple[Tensor, ...]:
     """Check the weights and the initial states; returns the states (h0, and c0 for an
     LSTM) and the biases, each that is None replaced by zeros (bias=False gives zero
     biases). ``states`` maps names to states: {"h0": h0} or {"h0": h0, "c0": c0}."""
@@ -172,7 +189,8 @@ def with_defaults(op, x, states, W_ih, W_hh, b_ih, b_hh, gates, order):
     return (*filled, b_ih, b_hh)
 
 
-def check_weights(op, x, W_ih, W_hh, b_ih, b_hh, gates, order):
+def check_weights(op: str, x: Tensor, W_ih: Tensor, W_hh: Tensor, b_ih: Tensor | None,
+                  b_hh: Tensor | None, gates: int, order: str) -> int:
     """Validate weight shapes against x's feature axis; returns the hidden size H."""
     rows = f"{gates}*hidden_size" if gates > 1 else "hidden_size"
     layout = f" with the {gates} gate blocks in PyTorch's order {order}" if gates > 1 else ""
@@ -208,7 +226,8 @@ def check_weights(op, x, W_ih, W_hh, b_ih, b_hh, gates, order):
     return H
 
 
-def check_state(op, name, state, n, hidden, dtype):
+def check_state(op: str, name: str, state: Tensor | None, n: int, hidden: int,
+                dtype: DTypeLike) -> None:
     """Validate an initial state h0 / c0 of shape (N, H)."""
     if state is None:
         return
@@ -223,7 +242,7 @@ def check_state(op, name, state, n, hidden, dtype):
         raise TypeError(f"{op}: x is {dtype} but {name} is {state.dtype}; use one dtype")
 
 
-def check_sequence(op, x):
+def check_sequence(op: str, x: Tensor) -> None:
     if x.ndim != 3:
         raise ValueError(
             f"{op}: expected a batch-first sequence x of shape (N, T, D), got {_shape(x)}; "
@@ -234,7 +253,7 @@ def check_sequence(op, x):
         raise ValueError(f"{op}: the sequence x {_shape(x)} has no time steps (T = 0)")
 
 
-def check_step(op, x):
+def check_step(op: str, x: Tensor) -> None:
     if x.ndim != 2:
         raise ValueError(
             f"{op}: expected one time step x of shape (N, D), got {_shape(x)}; "
@@ -242,7 +261,7 @@ def check_step(op, x):
         )
 
 
-def prepare_mask(op, mask, x):
+def prepare_mask(op: str, mask: Tensor | ArrayLike | None, x: Tensor) -> np.ndarray | None:
     """The (N, T) 0/1 mask as a time-major (T, N, 1) array of x's dtype, or None."""
     if mask is None:
         return None

@@ -8,7 +8,10 @@ Each reduction takes NumPy's ``axis=`` / ``keepdims=`` or PyTorch's ``dim=`` / `
 (see ``functional.keywords``).
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +19,9 @@ from manabu.autograd import Function, Tensor
 from manabu.functional.keywords import axis_or_dim, keepdims_or_keepdim
 from manabu.functional.shape import normalize_axis
 from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 def _normalize_axes(axis, ndim, op):
@@ -108,15 +114,54 @@ class LogSumExp(Function):
         return gy.reshape(kept) * xp.exp(x - y.reshape(kept))
 
 
-def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001 - np.sum
-    """Sum over ``axis`` (all axes when None)."""
+def sum(x: Tensor, axis: int | tuple[int, ...] | None = None,  # noqa: A001 - np.sum
+        keepdims: bool = False, *, dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None) -> Tensor:
+    """Sum over ``axis`` (all axes when None).
+
+    Args:
+        x: the tensor to sum.
+        axis: an axis, a tuple of axes, or None for all of them. Default: None
+        keepdims: keep the summed axes, with size 1 (so the result broadcasts against x).
+            Default: False
+        dim, keepdim: PyTorch's names for ``axis`` and ``keepdims`` (keyword-only).
+
+    Example:
+        >>> x = manabu.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        >>> F.sum(x, axis=0)
+        tensor([5., 7., 9.], dtype=float32, grad_fn=Sum)
+        >>> F.sum(x, dim=1, keepdim=True).shape
+        (2, 1)
+        >>> F.sum(x).backward()
+        >>> x.grad  # each element counted once
+        tensor([[1., 1., 1.],
+                [1., 1., 1.]], dtype=float32)
+    """
     axis = axis_or_dim("sum", axis, dim)
     keepdims = keepdims_or_keepdim("sum", keepdims, keepdim)
     return Sum.apply(x, axis=axis, keepdims=keepdims)
 
 
-def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Arithmetic mean over ``axis``: sum / count."""
+def mean(x: Tensor, axis: int | tuple[int, ...] | None = None,
+         keepdims: bool = False, *, dim: int | tuple[int, ...] | None = None,
+         keepdim: bool | None = None) -> Tensor:
+    """Arithmetic mean over ``axis``: sum / count.
+
+    Args:
+        x: the tensor to average.
+        axis: an axis, a tuple of axes, or None for all of them. Default: None
+        keepdims: keep the averaged axes, with size 1. Default: False
+        dim, keepdim: PyTorch's names for ``axis`` and ``keepdims`` (keyword-only).
+
+    Example:
+        >>> x = manabu.tensor([[1.0, 2.0], [3.0, 6.0]], requires_grad=True)
+        >>> F.mean(x, axis=1)
+        tensor([1.5, 4.5], dtype=float32, grad_fn=Div)
+        >>> F.mean(x).backward()
+        >>> x.grad  # 1 / count for every element
+        tensor([[0.25, 0.25],
+                [0.25, 0.25]], dtype=float32)
+    """
     axis = axis_or_dim("mean", axis, dim)
     keepdims = keepdims_or_keepdim("mean", keepdims, keepdim)
     axes = _normalize_axes(axis, x.ndim, "mean")
@@ -124,15 +169,35 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return Sum.apply(x, axis=axes, keepdims=keepdims) / count
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001 - np.max
+def max(x: Tensor, axis: int | tuple[int, ...] | None = None,  # noqa: A001 - np.max
+        keepdims: bool = False, *, dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None) -> Tensor:
     """The largest value over ``axis``: the values only, as ``torch.amax`` (and NumPy's
-    max); ``torch.max(x, dim)`` returns (values, indices), here ``argmax`` gives those."""
+    max); ``torch.max(x, dim)`` returns (values, indices), here ``argmax`` gives those.
+
+    Args:
+        x: the tensor.
+        axis: an axis, a tuple of axes, or None for all of them. Default: None
+        keepdims: keep the reduced axes, with size 1. Default: False
+        dim, keepdim: PyTorch's names for ``axis`` and ``keepdims`` (keyword-only).
+
+    Example:
+        >>> x = manabu.tensor([[1.0, 7.0], [7.0, 2.0]], requires_grad=True)
+        >>> F.max(x, axis=1), F.argmax(x, axis=1).tolist()
+        (tensor([7., 7.], dtype=float32, grad_fn=Max), [1, 0])
+        >>> F.max(x).backward()  # a tie: the gradient is shared between the two 7s
+        >>> x.grad
+        tensor([[0. , 0.5],
+                [0.5, 0. ]], dtype=float32)
+    """
     axis = axis_or_dim("max", axis, dim)
     keepdims = keepdims_or_keepdim("max", keepdims, keepdim)
     return Max.apply(x, axis=axis, keepdims=keepdims, mode="max")
 
 
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001 - np.min
+def min(x: Tensor, axis: int | tuple[int, ...] | None = None,  # noqa: A001 - np.min
+        keepdims: bool = False, *, dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None) -> Tensor:
     """The smallest value over ``axis``: the values only, as ``torch.amin``; ``torch.min(x,
     dim)`` returns (values, indices), here ``argmin`` gives those."""
     axis = axis_or_dim("min", axis, dim)
@@ -140,7 +205,9 @@ def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001 
     return Max.apply(x, axis=axis, keepdims=keepdims, mode="min")
 
 
-def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def argmax(x: Tensor, axis: int | None = None,
+           keepdims: bool = False, *, dim: int | None = None,
+           keepdim: bool | None = None) -> Tensor:
     """Index of the maximum (not differentiable); over the flattened tensor when axis is
     None."""
     axis = axis_or_dim("argmax", axis, dim)
@@ -148,7 +215,9 @@ def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return Tensor(unwrap(x).argmax(axis=axis, keepdims=keepdims))
 
 
-def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def argmin(x: Tensor, axis: int | None = None,
+           keepdims: bool = False, *, dim: int | None = None,
+           keepdim: bool | None = None) -> Tensor:
     """Index of the minimum (not differentiable); over the flattened tensor when axis is
     None."""
     axis = axis_or_dim("argmin", axis, dim)
@@ -156,12 +225,20 @@ def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return Tensor(unwrap(x).argmin(axis=axis, keepdims=keepdims))
 
 
-def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None):
+def var(x: Tensor, axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False, ddof: int = 0, *, dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None) -> Tensor:
     """Variance: sum((x - mean(x))**2) / (n - ddof).
 
     ddof=0 (the default, as NumPy) is the population variance; ddof=1 is the unbiased one,
     PyTorch's default (``correction=1``). Passing ``dim=`` does not change the default:
-    ``var(x, dim=1)`` is ``torch.var(x, dim=1, correction=0)``."""
+    ``var(x, dim=1)`` is ``torch.var(x, dim=1, correction=0)``.
+
+    Example:
+        >>> x = manabu.tensor([1.0, 2.0, 3.0, 4.0])
+        >>> float(F.var(x)), float(F.var(x, ddof=1)), float(F.std(x) ** 2)
+        (1.25, 1.6666666269302368, 1.25)
+    """
     axis = axis_or_dim("var", axis, dim)
     keepdims = keepdims_or_keepdim("var", keepdims, keepdim)
     axes = _normalize_axes(axis, x.ndim, "var")
@@ -170,15 +247,24 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None):
     return Sum.apply(centered * centered, axis=axes, keepdims=keepdims) / (count - ddof)
 
 
-def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None):
+def std(x: Tensor, axis: int | tuple[int, ...] | None = None,
+        keepdims: bool = False, ddof: int = 0, *, dim: int | tuple[int, ...] | None = None,
+        keepdim: bool | None = None) -> Tensor:
     """Standard deviation: sqrt(var(x)); ddof as in ``var`` (0 unless given)."""
     axis = axis_or_dim("std", axis, dim)
     keepdims = keepdims_or_keepdim("std", keepdims, keepdim)
     return var(x, axis, keepdims, ddof) ** 0.5
 
 
-def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """log(sum(exp(x))) over ``axis``, computed without overflow."""
+def logsumexp(x: Tensor, axis: int | tuple[int, ...] | None = None,
+              keepdims: bool = False, *, dim: int | tuple[int, ...] | None = None,
+              keepdim: bool | None = None) -> Tensor:
+    """log(sum(exp(x))) over ``axis``, computed without overflow.
+
+    Example:
+        >>> round(float(F.logsumexp(manabu.tensor([1000.0, 1000.0]))), 2)  # 1000 + log 2
+        1000.69
+    """
     axis = axis_or_dim("logsumexp", axis, dim)
     keepdims = keepdims_or_keepdim("logsumexp", keepdims, keepdim)
     return LogSumExp.apply(x, axis=axis, keepdims=keepdims)

@@ -10,12 +10,21 @@ shrinks (or, with large weights, explodes): the 勾配消失問題 that LSTM and
 See recurrent.py for the shared conventions (shapes, masks, BPTT).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from manabu.autograd import Function
 from manabu.functional.recurrent import (
     OneStep, check_sequence, check_step, grads_over_steps, output_grads, prepare_mask,
     project_inputs, recurrent_term, recurrent_term_grad, sequence_outputs, split_masked,
     time_major, with_defaults,
 )
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from manabu.tensor import Tensor
 
 __all__ = ["rnn", "rnn_cell"]
 
@@ -98,13 +107,23 @@ def _defaults(op, x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity):
     return with_defaults(op, x, {"h0": h0}, W_ih, W_hh, b_ih, b_hh, 1, "")
 
 
-def rnn(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh", mask=None):
+def rnn(x: Tensor, h0: Tensor | None, W_ih: Tensor, W_hh: Tensor, b_ih: Tensor | None = None,
+        b_hh: Tensor | None = None, nonlinearity: str = "tanh",
+        mask: Tensor | ArrayLike | None = None) -> tuple[Tensor, Tensor]:
     """Elman RNN over a batch-first sequence x (N, T, D): returns (outputs (N, T, H), h_T).
 
     Weights as torch.nn.RNN's ``weight_ih_l0`` (H, D), ``weight_hh_l0`` (H, H) and biases
     (H,). ``h0`` (N, H) may be None (zeros); biases may be None (bias=False).
     ``nonlinearity`` is 'tanh' or 'relu'. ``mask`` (N, T) of 0/1: at masked steps h is
     carried over and the output is zero (see recurrent.py).
+
+    Example:
+        >>> x = manabu.tensor(np.ones((2, 5, 3), np.float32))  # (N, T, D)
+        >>> W_ih = manabu.tensor(np.full((4, 3), 0.1, np.float32))  # (H, D)
+        >>> W_hh = manabu.tensor(np.full((4, 4), 0.1, np.float32))
+        >>> out, h = F.rnn(x, None, W_ih, W_hh, nonlinearity="relu")
+        >>> out.shape, h.shape, bool((out[:, -1].data == h.data).all())
+        ((2, 5, 4), (2, 4), True)
     """
     check_sequence("rnn", x)
     h0, b_ih, b_hh = _defaults("rnn", x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity)
@@ -112,7 +131,8 @@ def rnn(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh", mask=None)
     return RNN.apply(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity=nonlinearity, mask=m)
 
 
-def rnn_cell(x, h, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
+def rnn_cell(x: Tensor, h: Tensor | None, W_ih: Tensor, W_hh: Tensor, b_ih: Tensor | None = None,
+             b_hh: Tensor | None = None, nonlinearity: str = "tanh") -> Tensor:
     """One Elman RNN step on x (N, D), as torch.nn.RNNCell: returns h' (N, H).
     ``h`` may be None (zeros); biases may be None."""
     check_step("rnn_cell", x)

@@ -4,7 +4,10 @@ gradient back to where the value came from (reshape back, transpose back, scatte
 Ops with an axis take NumPy's ``axis=`` or PyTorch's ``dim=`` (see ``functional.keywords``).
 """
 
+from __future__ import annotations
+
 import itertools
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,8 +17,13 @@ from manabu.functional.arithmetic import unbroadcast
 from manabu.functional.keywords import axis_or_dim
 from manabu.tensor import unwrap
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
-def normalize_axis(op, axis, ndim):
+    from numpy.typing import ArrayLike
+
+
+def normalize_axis(op: str, axis: int, ndim: int) -> int:
     """``axis`` as an index in [0, ndim); negative counts from the end, as in NumPy."""
     if not -ndim <= axis < ndim:
         raise ValueError(
@@ -123,7 +131,8 @@ def _is_basic(index):
     return True
 
 
-def scatter_add(gy, index, shape):
+def scatter_add(gy: Tensor | np.ndarray, index: object,
+                shape: tuple[int, ...]) -> Tensor | np.ndarray:
     """Zeros of ``shape`` with ``gy`` added at ``index`` (the adjoint of x[index])."""
     if isinstance(gy, Tensor):
         return IndexScatter.apply(gy, index=index, shape=shape)
@@ -229,12 +238,32 @@ class Pad(Function):
                         zip(self.pad_width, self.x_shape))]
 
 
-def reshape(x, shape):
+def reshape(x: Tensor, shape: int | Sequence[int]) -> Tensor:
+    """The same values in another shape (``x.reshape(shape)``, ``x.view(shape)``).
+
+    Args:
+        x: the tensor.
+        shape: the new shape, of as many elements as x; one axis may be -1, inferred.
+
+    Example:
+        >>> x = manabu.tensor(np.arange(6.0), requires_grad=True)
+        >>> y = F.reshape(x, (2, -1))
+        >>> y.shape
+        (2, 3)
+        >>> (y * manabu.tensor([[1.0], [2.0]])).sum().backward()
+        >>> x.grad  # the gradient reshaped back to x's shape
+        tensor([1., 1., 1., 2., 2., 2.], dtype=float64)
+    """
     return Reshape.apply(x, shape=tuple(shape) if not isinstance(shape, int) else (shape,))
 
 
-def flatten(x, start_dim=0, end_dim=-1):
-    """Merge axes start_dim..end_dim into one (PyTorch's flatten); a 0-d tensor gives (1,)."""
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge axes start_dim..end_dim into one (PyTorch's flatten); a 0-d tensor gives (1,).
+
+    Example:
+        >>> F.flatten(manabu.tensor(np.zeros((2, 3, 4))), start_dim=1).shape  # (N, C*H*W)
+        (2, 12)
+    """
     shape = x.shape
     if not shape:
         return reshape(x, (1,))
@@ -245,15 +274,21 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, shape[:start] + (-1,) + shape[end + 1:])
 
 
-def transpose(x, axes=None):
+def transpose(x: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes as NumPy's ``np.transpose(x, axes)``; None reverses them.
 
     PyTorch's ``torch.transpose(x, dim0, dim1)``, which swaps two axes, is
-    ``swapaxes(x, dim0, dim1)`` here (and ``x.transpose(dim0, dim1)``)."""
+    ``swapaxes(x, dim0, dim1)`` here (and ``x.transpose(dim0, dim1)``).
+
+    Example:
+        >>> x = manabu.tensor(np.zeros((2, 3, 4)))
+        >>> F.transpose(x, (2, 0, 1)).shape, F.transpose(x).shape, F.swapaxes(x, 0, 1).shape
+        ((4, 2, 3), (4, 3, 2), (3, 2, 4))
+    """
     return Transpose.apply(x, axes=tuple(axes) if axes is not None else None)
 
 
-def swapaxes(x, axis1, axis2):
+def swapaxes(x: Tensor, axis1: int, axis2: int) -> Tensor:
     """Swap two axes: ``torch.transpose(x, dim0, dim1)``, ``np.swapaxes``."""
     axis1 = normalize_axis("swapaxes", axis1, x.ndim)
     axis2 = normalize_axis("swapaxes", axis2, x.ndim)
@@ -262,11 +297,18 @@ def swapaxes(x, axis1, axis2):
     return transpose(x, axes)
 
 
-def squeeze(x, axis=None, *, dim=None):
+def squeeze(x: Tensor, axis: int | tuple[int, ...] | None = None, *,
+            dim: int | tuple[int, ...] | None = None) -> Tensor:
     """Remove axes of size 1: the given ones (an int or a tuple), else all of them.
 
     Unlike ``torch.squeeze``, which leaves an axis of another size as it is, naming an
-    axis whose size is not 1 raises ValueError (as ``np.squeeze``)."""
+    axis whose size is not 1 raises ValueError (as ``np.squeeze``).
+
+    Example:
+        >>> x = manabu.tensor(np.zeros((1, 3, 1)))
+        >>> F.squeeze(x).shape, F.squeeze(x, dim=0).shape, F.unsqueeze(x, 0).shape
+        ((3,), (3, 1), (1, 1, 3, 1))
+    """
     axis = axis_or_dim("squeeze", axis, dim)
     if axis is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
@@ -278,14 +320,15 @@ def squeeze(x, axis=None, *, dim=None):
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
-def expand_dims(x, axis):
+def expand_dims(x: Tensor, axis: int) -> Tensor:
+    """A new axis of size 1 at ``axis`` (NumPy's name; PyTorch's is ``unsqueeze``)."""
     shape = list(x.shape)
     axis = normalize_axis("unsqueeze", axis, len(shape) + 1)
     shape.insert(axis, 1)
     return reshape(x, tuple(shape))
 
 
-def unsqueeze(x, axis=None, *, dim=None):
+def unsqueeze(x: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """A new axis of size 1 at ``axis`` (PyTorch's name for ``expand_dims``)."""
     axis = axis_or_dim("unsqueeze", axis, dim)
     if axis is None:
@@ -293,34 +336,70 @@ def unsqueeze(x, axis=None, *, dim=None):
     return expand_dims(x, axis)
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """x repeated along its axes of size 1 (and new leading axes) to ``shape``; the
+    gradient is summed back.
+
+    Example:
+        >>> F.broadcast_to(manabu.tensor([[1.0], [2.0]]), (2, 3))
+        tensor([[1., 1., 1.],
+                [2., 2., 2.]], dtype=float32)
+    """
     return BroadcastTo.apply(x, shape=tuple(shape))
 
 
-def getitem(x, index):
+def getitem(x: Tensor, index: object) -> Tensor:
+    """``x[index]``: ints, slices, None, Ellipsis, boolean masks and integer arrays (or
+    Tensors), as NumPy; elements picked twice get both gradients.
+
+    Example:
+        >>> x = manabu.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> F.getitem(x, np.array([0, 0, 2])).sum().backward()
+        >>> x.grad
+        tensor([2., 0., 1.], dtype=float32)
+    """
     return GetItem.apply(x, index=_raw_index(index))
 
 
-def concatenate(xs, axis=0, *, dim=None):
-    """Join tensors along an existing axis."""
+def concatenate(xs: Sequence[Tensor | ArrayLike], axis: int = 0, *,
+                dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis.
+
+    Args:
+        xs: a list (or tuple) of tensors, of one shape but along ``axis``; arrays become
+            constants.
+        axis: the axis to join along. Default: 0
+        dim: PyTorch's name for ``axis`` (keyword-only).
+
+    Example:
+        >>> a, b = manabu.tensor(np.zeros((2, 3))), manabu.tensor(np.ones((2, 1)))
+        >>> F.concatenate([a, b], axis=1).shape, F.cat([a, a], dim=0).shape
+        ((2, 4), (4, 3))
+    """
     axis = axis_or_dim("concatenate", axis, dim, default=0)
     xs = _nonempty("concatenate", xs)
     return Concatenate.apply(*xs, axis=normalize_axis("concatenate", axis, xs[0].ndim))
 
 
-def cat(xs, axis=0, *, dim=None):
+def cat(xs: Sequence[Tensor | ArrayLike], axis: int = 0, *, dim: int | None = None) -> Tensor:
     """PyTorch's name for ``concatenate``."""
     return concatenate(xs, axis, dim=dim)
 
 
-def stack(xs, axis=0, *, dim=None):
-    """Join tensors of one shape along a new axis."""
+def stack(xs: Sequence[Tensor | ArrayLike], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors of one shape along a new axis.
+
+    Example:
+        >>> a = manabu.tensor(np.zeros((2, 3)))
+        >>> F.stack([a, a, a]).shape, F.stack([a, a], axis=-1).shape
+        ((3, 2, 3), (2, 3, 2))
+    """
     axis = axis_or_dim("stack", axis, dim, default=0)
     xs = _nonempty("stack", xs)
     return Stack.apply(*xs, axis=normalize_axis("stack", axis, xs[0].ndim + 1))
 
 
-def _nonempty(op, xs):
+def _nonempty(op: str, xs: Sequence[Tensor | ArrayLike]) -> list:
     """The sequence of tensors given to concatenate / stack, checked."""
     if isinstance(xs, Tensor):
         raise TypeError(f"{op}: expected a list of tensors, got one Tensor; write {op}([a, b])")
@@ -333,12 +412,21 @@ def _nonempty(op, xs):
     return xs
 
 
-def split(x, indices_or_sections, axis=0, *, dim=None):
+def split(x: Tensor, indices_or_sections: int | Sequence[int], axis: int = 0, *,
+          dim: int | None = None) -> tuple[Tensor, ...]:
     """Split along ``axis`` into equal sections (an int) or at the given indices.
 
     The second argument means what it means in ``np.split`` and ``torch.tensor_split``,
     not in ``torch.split`` (where an int is the size of each piece and a list holds the
-    sizes): ``split(x, 2, dim=1)`` gives two halves."""
+    sizes): ``split(x, 2, dim=1)`` gives two halves.
+
+    Example:
+        >>> x = manabu.tensor(np.arange(6.0))
+        >>> [p.tolist() for p in F.split(x, 3)]
+        [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+        >>> [p.shape for p in F.split(x, [1, 4])]  # cut before index 1 and 4
+        [(1,), (3,), (2,)]
+    """
     axis = axis_or_dim("split", axis, dim, default=0)
     axis = normalize_axis("split", axis, x.ndim)
     size = x.shape[axis]
@@ -353,9 +441,15 @@ def split(x, indices_or_sections, axis=0, *, dim=None):
     return _pieces(x if isinstance(x, Tensor) else Tensor(x), axis, bounds)
 
 
-def pad(x, pad_width, value=0.0):
+def pad(x: Tensor, pad_width: int | Sequence[int] | Sequence[Sequence[int]],
+        value: float = 0.0) -> Tensor:
     """Constant padding; ``pad_width`` as in NumPy: an int, (before, after) for every axis,
-    or ((before, after), ...) one per axis."""
+    or ((before, after), ...) one per axis.
+
+    Example:
+        >>> F.pad(manabu.tensor([[1.0, 2.0]]), ((0, 0), (1, 2)))
+        tensor([[0., 1., 2., 0., 0.]], dtype=float32)
+    """
     try:
         widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
     except ValueError:

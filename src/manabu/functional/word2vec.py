@@ -14,9 +14,16 @@ backward is two formulas:
     gW_out  = scatter-add of gy[n, k] * h[n] into the rows idx[n, k] (repeats accumulate)
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from manabu.autograd import Function, Tensor
 from manabu.functional.embedding import first_out_of_range, integer_index, scatter_rows
 from manabu.tensor import unwrap
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["embedding_dot"]
 
@@ -57,13 +64,22 @@ class EmbeddingDot(Function):
         return gh, gw
 
 
-def embedding_dot(h, w_out, idx):
+def embedding_dot(h: Tensor | ArrayLike, w_out: Tensor | ArrayLike,
+                  idx: Tensor | ArrayLike) -> Tensor:
     """Scores of word ids ``idx`` against hidden vectors ``h``: sum(h * W_out[idx], -1).
 
     h: (N, D) hidden vectors (CBOW: the mean of the context vectors; skip-gram: the
     target word's vector). w_out: (V, D) output word vectors. idx: (N,) -> scores (N,),
     or (N, K) -> scores (N, K) (e.g. the target and its negatives). The scores are
     logits: use them with ``binary_cross_entropy_with_logits``.
+
+    Example:
+        >>> h = manabu.tensor(np.ones((2, 3)))  # N=2 hidden vectors, D=3
+        >>> w_out = manabu.tensor(np.arange(12.0).reshape(4, 3))  # V=4 words
+        >>> F.embedding_dot(h, w_out, np.array([1, 3])).tolist()  # 3+4+5, 9+10+11
+        [12.0, 30.0]
+        >>> F.embedding_dot(h, w_out, np.array([[1, 0], [3, 2]])).shape  # target, negative
+        (2, 2)
     """
     if not isinstance(h, Tensor):
         h = Tensor(h)
