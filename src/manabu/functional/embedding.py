@@ -46,15 +46,19 @@ def scatter_rows(index: np.ndarray, rows: np.ndarray, num_rows: int) -> np.ndarr
     return np.asarray(one_hot @ rows)
 
 
-def first_out_of_range(index: np.ndarray, num_rows: int) -> int | None:
-    """An entry of the integer array ``index`` that is no row of a (num_rows, D) table
-    (below 0 or from num_rows on), or None when every entry is a row."""
+def check_rows(index: np.ndarray, num_rows: int, op: str, what: str, size_name: str) -> None:
+    """An IndexError naming ``op`` unless every entry of the integer array ``index`` is a
+    row of a (num_rows, D) table (0 to num_rows - 1); ``what`` names the entries and
+    ``size_name`` the argument that sets num_rows."""
     if index.size == 0:
-        return None
+        return
     low, high = int(index.min()), int(index.max())
-    if low < 0:
-        return low
-    return high if high >= num_rows else None
+    bad = low if low < 0 else high if high >= num_rows else None
+    if bad is not None:
+        raise IndexError(
+            f"{op}: {what} {bad} is out of range for a table of {num_rows} rows (valid: 0 "
+            f"to {num_rows - 1}); is {size_name} large enough?"
+        )
 
 
 class Embedding(Function):
@@ -118,13 +122,8 @@ def embedding(index: Tensor | ArrayLike, weight: Tensor,
     """
     index = integer_index(index, weight)
     num_embeddings = weight.shape[0]
-    bad = first_out_of_range(index, num_embeddings)
-    if bad is not None:
-        raise IndexError(
-            f"embedding: index {bad} is out of range for a table of {num_embeddings} rows "
-            f"(valid: 0 to {num_embeddings - 1}); is num_embeddings (the vocabulary size) "
-            "large enough?"
-        )
+    check_rows(index, num_embeddings, "embedding", "index",
+               "num_embeddings (the vocabulary size)")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num_embeddings
     return Embedding.apply(weight, index=index, padding_idx=padding_idx)

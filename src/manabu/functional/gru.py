@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 from manabu.autograd import Function
 from manabu.functional.recurrent import (
-    OneStep, check_sequence, check_step, gate_blocks, grads_over_steps, output_grads,
-    prepare_mask, project_inputs, recurrent_term, recurrent_term_grad, sequence_outputs,
-    sigmoid_via_tanh_, split_masked, time_major, with_defaults,
+    OneStep, check_input, gate_blocks, grads_over_steps, output_grads, prepare_mask,
+    project_inputs, recurrent_term, recurrent_term_grad, sequence_outputs, sigmoid_via_tanh_,
+    split_masked, time_major, with_defaults,
 )
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def gru(x: Tensor, h0: Tensor | None, W_ih: Tensor, W_hh: Tensor, b_ih: Tensor |
         >>> out.shape, h.shape
         ((2, 5, 4), (2, 4))
     """
-    check_sequence("gru", x)
+    check_input("gru", x)
     h0, b_ih, b_hh = _defaults("gru", x, h0, W_ih, W_hh, b_ih, b_hh)
     m = prepare_mask("gru", mask, x)
     return GRU.apply(x, h0, W_ih, W_hh, b_ih, b_hh, mask=m)
@@ -160,6 +160,6 @@ def gru_cell(x: Tensor, h: Tensor | None, W_ih: Tensor, W_hh: Tensor, b_ih: Tens
              b_hh: Tensor | None = None) -> Tensor:
     """One GRU step on x (N, D), as torch.nn.GRUCell: returns h' (N, H).
     ``h`` may be None (zeros); biases may be None."""
-    check_step("gru_cell", x)
+    check_input("gru_cell", x, cell=True)
     h, b_ih, b_hh = _defaults("gru_cell", x, h, W_ih, W_hh, b_ih, b_hh)
     return GRUCell.apply(x, h, W_ih, W_hh, b_ih, b_hh, mask=None)

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 
 from manabu.autograd import Function
 from manabu.functional.recurrent import (
-    OneStep, check_sequence, check_step, gate_blocks, grads_over_steps, output_grads,
-    prepare_mask, project_inputs, recurrent_term, recurrent_term_grad, sequence_outputs,
-    sigmoid_via_tanh_, split_masked, time_major, with_defaults,
+    OneStep, check_input, gate_blocks, grads_over_steps, output_grads, prepare_mask,
+    project_inputs, recurrent_term, recurrent_term_grad, sequence_outputs, sigmoid_via_tanh_,
+    split_masked, time_major, with_defaults,
 )
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ def lstm(x: Tensor, h0: Tensor | None, c0: Tensor | None, W_ih: Tensor, W_hh: Te
         >>> x.grad.shape, W_hh.grad.shape
         ((2, 5, 3), (16, 4))
     """
-    check_sequence("lstm", x)
+    check_input("lstm", x)
     h0, c0, b_ih, b_hh = _defaults("lstm", x, h0, c0, W_ih, W_hh, b_ih, b_hh)
     m = prepare_mask("lstm", mask, x)
     return LSTM.apply(x, h0, c0, W_ih, W_hh, b_ih, b_hh, mask=m)
@@ -214,6 +214,6 @@ def lstm_cell(x: Tensor, h: Tensor | None, c: Tensor | None, W_ih: Tensor, W_hh:
         >>> h.shape, c.shape
         ((2, 4), (2, 4))
     """
-    check_step("lstm_cell", x)
+    check_input("lstm_cell", x, cell=True)
     h, c, b_ih, b_hh = _defaults("lstm_cell", x, h, c, W_ih, W_hh, b_ih, b_hh)
     return LSTMCell.apply(x, h, c, W_ih, W_hh, b_ih, b_hh, mask=None)

@@ -242,23 +242,22 @@ def check_state(op: str, name: str, state: Tensor | None, n: int, hidden: int,
         raise TypeError(f"{op}: x is {dtype} but {name} is {state.dtype}; use one dtype")
 
 
-def check_sequence(op: str, x: Tensor) -> None:
-    if x.ndim != 3:
+def check_input(op: str, x: Tensor, cell: bool = False) -> None:
+    """x must be a batch-first sequence (N, T, D) with T >= 1, or for a cell one time step
+    (N, D); the error says which op takes the other."""
+    if cell and x.ndim != 2:
+        raise ValueError(
+            f"{op}: expected one time step x of shape (N, D), got {_shape(x)}; "
+            f"for a whole (N, T, D) sequence use {op.replace('_cell', '')}"
+        )
+    if not cell and x.ndim != 3:
         raise ValueError(
             f"{op}: expected a batch-first sequence x of shape (N, T, D), got {_shape(x)}; "
             f"for a single time step use {op}_cell, for one sequence add a batch axis "
             "with x.reshape(1, T, D)"
         )
-    if x.shape[1] == 0:
+    if not cell and x.shape[1] == 0:
         raise ValueError(f"{op}: the sequence x {_shape(x)} has no time steps (T = 0)")
-
-
-def check_step(op: str, x: Tensor) -> None:
-    if x.ndim != 2:
-        raise ValueError(
-            f"{op}: expected one time step x of shape (N, D), got {_shape(x)}; "
-            f"for a whole (N, T, D) sequence use {op.replace('_cell', '')}"
-        )
 
 
 def prepare_mask(op: str, mask: Tensor | ArrayLike | None, x: Tensor) -> np.ndarray | None:

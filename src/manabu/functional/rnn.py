@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING
 
 from manabu.autograd import Function
 from manabu.functional.recurrent import (
-    OneStep, check_sequence, check_step, grads_over_steps, output_grads, prepare_mask,
-    project_inputs, recurrent_term, recurrent_term_grad, sequence_outputs, split_masked,
-    time_major, with_defaults,
+    OneStep, check_input, grads_over_steps, output_grads, prepare_mask, project_inputs,
+    recurrent_term, recurrent_term_grad, sequence_outputs, split_masked, time_major, with_defaults,
 )
 
 if TYPE_CHECKING:
@@ -125,7 +124,7 @@ def rnn(x: Tensor, h0: Tensor | None, W_ih: Tensor, W_hh: Tensor, b_ih: Tensor |
         >>> out.shape, h.shape, bool((out[:, -1].data == h.data).all())
         ((2, 5, 4), (2, 4), True)
     """
-    check_sequence("rnn", x)
+    check_input("rnn", x)
     h0, b_ih, b_hh = _defaults("rnn", x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity)
     m = prepare_mask("rnn", mask, x)
     return RNN.apply(x, h0, W_ih, W_hh, b_ih, b_hh, nonlinearity=nonlinearity, mask=m)
@@ -135,6 +134,6 @@ def rnn_cell(x: Tensor, h: Tensor | None, W_ih: Tensor, W_hh: Tensor, b_ih: Tens
              b_hh: Tensor | None = None, nonlinearity: str = "tanh") -> Tensor:
     """One Elman RNN step on x (N, D), as torch.nn.RNNCell: returns h' (N, H).
     ``h`` may be None (zeros); biases may be None."""
-    check_step("rnn_cell", x)
+    check_input("rnn_cell", x, cell=True)
     h, b_ih, b_hh = _defaults("rnn_cell", x, h, W_ih, W_hh, b_ih, b_hh, nonlinearity)
     return RNNCell.apply(x, h, W_ih, W_hh, b_ih, b_hh, nonlinearity=nonlinearity, mask=None)

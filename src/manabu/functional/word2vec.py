@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from manabu.autograd import Function, Tensor
-from manabu.functional.embedding import first_out_of_range, integer_index, scatter_rows
+from manabu.functional.embedding import check_rows, integer_index, scatter_rows
 from manabu.tensor import unwrap
 
 if TYPE_CHECKING:
@@ -96,11 +96,5 @@ def embedding_dot(h: Tensor | ArrayLike, w_out: Tensor | ArrayLike,
             f"embedding_dot: idx must be (N,) or (N, K) with N = {h.shape[0]} (the rows of "
             f"h), got idx of shape {index.shape}"
         )
-    vocab_size = w_out.shape[0]
-    bad = first_out_of_range(index, vocab_size)
-    if bad is not None:
-        raise IndexError(
-            f"embedding_dot: word id {bad} is out of range for W_out with {vocab_size} rows "
-            f"(valid: 0 to {vocab_size - 1}); is vocab_size large enough?"
-        )
+    check_rows(index, w_out.shape[0], "embedding_dot", "word id", "vocab_size (the rows of W_out)")
     return EmbeddingDot.apply(h, w_out, index=index)
