@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from manabu import backend
-from manabu.io import write_json
+from manabu import atomic, backend
 from manabu.tensor import unwrap
 
 if TYPE_CHECKING:
@@ -405,7 +404,7 @@ class Vocabulary:
             >>> again == vocab
             True
         """
-        write_json(path, self.to_dict())
+        atomic.write_text(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
     @classmethod
     def load(cls, path: str | PathLike[str]) -> Vocabulary:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from manabu.optim.lr_scheduler import LRScheduler as Schedule
     from manabu.optim.lr_scheduler import ReduceLROnPlateau
-    from manabu.train.fit import TrainingRun
+    from manabu.train.run import TrainingRun
 
     Logs = dict[str, Any]  # one epoch's record: {"epoch": 3, "loss": 0.21, ...}
 

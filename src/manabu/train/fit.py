@@ -21,6 +21,7 @@ from manabu.autograd import Tensor, no_grad
 from manabu.data import DataLoader, Dataset, TensorDataset
 from manabu.optim import clip_grad_norm_
 from manabu.train.history import History
+from manabu.train.run import TrainingRun
 from manabu.train.state import load_training_state
 
 if TYPE_CHECKING:
@@ -110,39 +111,6 @@ def _first_non_finite_gradient(named_parameters: list[tuple[str, Tensor]]) -> st
         if not bool(backend.get_array_module(g).isfinite(g).all()):
             return name
     return None
-
-
-class TrainingRun:
-    """What callbacks see: the model, optimizer, data, history and where training stands.
-
-    ``fit`` makes one and passes it to every callback hook; ``epoch`` and ``step`` (the
-    optimizer steps so far) count from 1, and a callback sets ``stop_training = True`` to
-    end training after the current epoch (Keras' ``model.stop_training``).
-
-    Args:
-        model: the model being trained
-        optimizer: its optimizer
-        loader: the training DataLoader
-        history: the History that ``fit`` fills
-
-    Example:
-        >>> from manabu.train.fit import TrainingRun
-        >>> model = nn.Linear(2, 1)
-        >>> loader = data.DataLoader(data.TensorDataset(np.zeros((4, 2))), batch_size=2)
-        >>> run = TrainingRun(model, optim.SGD(model.parameters()), loader, train.History())
-        >>> run.epoch, run.step, run.stop_training, [name for name, _ in run.named_parameters]
-        (0, 0, False, ['weight', 'bias'])
-    """
-
-    def __init__(self, model: Module, optimizer: Optimizer, loader: DataLoader,
-                 history: History) -> None:
-        self.model, self.optimizer, self.loader, self.history = model, optimizer, loader, history
-        self.scheduler = None  # set by the LRScheduler callback
-        self.named_parameters = list(model.named_parameters())
-        self.first_loss = None  # the first step's loss: the yardstick for divergence
-        self.epoch = 0
-        self.step = 0
-        self.stop_training = False
 
 
 def as_loader(data: Data, batch_size: int = 32, shuffle: bool = False,

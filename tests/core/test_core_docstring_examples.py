@@ -28,7 +28,7 @@ manabu.functional with every module under it:
   block: a hint cannot name something that does not exist.
 - Hints cost nothing at import: each module starts with ``from __future__ import
   annotations`` (its hints are strings) except manabu.functions, whose one import must be
-  numpy (tests/test_functions.py): its hints are np.ndarray and builtins, evaluated once at
+  numpy (tests/textbook/test_functions.py): its hints are np.ndarray and builtins, evaluated once at
   import, and its one hint naming ``Callable`` is a string, evaluated here with
   collections.abc's ``Callable``.
 """
