@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+import manabu.models  # noqa: F401  (registers the built-in models with the registry)
 from manabu import atomic
 from manabu.model_registry import (
     CheckpointError, build_model, model_name, register_model, registered_models,
@@ -280,8 +281,6 @@ def load(path: str, model: Module | None = None) -> Module:
                 f"{weights_path} names no architecture (the model had no `config`); build "
                 "the model yourself and call load(path, model=model)"
             )
-        import manabu.models  # noqa: F401  (a fixed import: it registers the built-in models)
-
         model = build_model(architecture, weights_path)
         _warn_if_copy_differs(weights_path, architecture)
     try:

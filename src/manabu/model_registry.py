@@ -7,7 +7,7 @@ in a file can name a module to import or a function to call, so loading a file f
 stranger runs no code of theirs.
 
 Every model of ``manabu.models`` registers itself there when that package is imported
-(``manabu.load`` imports it); register your own class in code::
+(``import manabu`` does, through manabu.io); register your own class in code::
 
     @manabu.register_model
     class MyNet(nn.Module):
@@ -89,8 +89,8 @@ def register_model(cls: ModelClass | None = None, *,
 
 
 def registered_models() -> dict[str, type]:
-    """A copy of the registry: {name: class} (the built-in models once ``manabu.models``
-    is imported, as ``manabu.load`` does)."""
+    """A copy of the registry: {name: class}, the built-in models included (``import
+    manabu`` imports ``manabu.models``, which registers them)."""
     return dict(_REGISTRY)
 
 
