@@ -346,3 +346,118 @@ def test_transformer_errors():
     decoder = nn.TransformerDecoderLayer(8, 2, 16)
     with pytest.raises(ValueError, match=r"memory has shape \(2, 5\)"):
         decoder(manabu.tensor(np.ones((2, 3, 8))), manabu.tensor(np.ones((2, 5))))
+
+
+# ---------------------------------------------------------------------- nn.Transformer
+def _transformer_pair(**options):
+    torch.manual_seed(0)
+    t = torch.nn.Transformer(D, HEADS, 2, 2, FF, dropout=0.0, **options).double()
+    _perturb_biases(t)
+    m = nn.Transformer(D, HEADS, 2, 2, FF, dropout=0.0, dtype=np.float64, **options)
+    return nn.copy_from_torch(m, t), t
+
+
+def test_transformer_defaults_follow_torch():
+    import inspect
+    ours = inspect.signature(nn.Transformer).parameters
+    for name, p in inspect.signature(torch.nn.Transformer).parameters.items():
+        if name not in ("device", "dtype", "activation"):  # torch: F.relu; ours: 'relu'
+            assert ours[name].default == p.default, name
+    assert nn.Transformer.generate_square_subsequent_mask is nn.generate_square_subsequent_mask
+    np.testing.assert_array_equal(nn.Transformer.generate_square_subsequent_mask(5).numpy(),
+                                  torch.nn.Transformer.generate_square_subsequent_mask(5))
+
+
+@pytest.mark.parametrize("options", [{}, {"bias": False, "norm_first": True}])
+def test_transformer_state_dict_keys_and_shapes_equal_torch(options):
+    m = nn.Transformer(D, HEADS, 2, 3, FF, **options)
+    t = torch.nn.Transformer(D, HEADS, 2, 3, FF, **options)
+    ours = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+    assert ours == {k: tuple(v.shape) for k, v in t.state_dict().items()}
+    assert "encoder.norm.weight" in ours and "decoder.norm.weight" in ours
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_transformer_matches_torch(norm_first, batch_first):
+    m, t = _transformer_pair(norm_first=norm_first, batch_first=batch_first)
+    n, s, tt = 3, 6, 4
+    causal = nn.generate_square_subsequent_mask(tt, dtype=np.float64).numpy()
+    src_pad, tgt_pad = _padding(n, s, 2), _padding(n, tt, 1)
+
+    def call(mod, src, tgt):
+        return mod(src, tgt, tgt_mask=_for(mod, causal),
+                   src_key_padding_mask=_for(mod, src_pad),
+                   tgt_key_padding_mask=_for(mod, tgt_pad),
+                   memory_key_padding_mask=_for(mod, src_pad))
+
+    shapes = ((n, s, D), (n, tt, D)) if batch_first else ((s, n, D), (tt, n, D))
+    compare_module_with_torch(m, t, call, _arrays(*shapes))
+
+
+def test_transformer_every_mask_matches_torch():
+    """src_mask, memory_mask (boolean and additive) and the causal flags, batch-first."""
+    m, t = _transformer_pair(batch_first=True)
+    n, s, tt = 2, 5, 4
+    rng = np.random.default_rng(3)
+    src_mask = np.triu(rng.random((s, s)) < 0.4, k=1)  # True hides a key; no row fully hidden
+    memory_mask = np.where(rng.random((tt, s)) < 0.3, -np.inf, 0.0)
+    memory_mask[:, 0] = 0.0
+    causal = nn.generate_square_subsequent_mask(tt, dtype=np.float64).numpy()
+
+    def call(mod, src, tgt):
+        return mod(src, tgt, src_mask=_for(mod, src_mask), tgt_mask=_for(mod, causal),
+                   memory_mask=_for(mod, memory_mask), tgt_is_causal=True)
+
+    compare_module_with_torch(m, t, call, _arrays((n, s, D), (n, tt, D)))
+
+
+def test_transformer_loads_a_torch_state_dict_of_arrays():
+    torch.manual_seed(1)
+    t = torch.nn.Transformer(D, HEADS, 2, 1, FF, dropout=0.0, norm_first=True).double().eval()
+    m = nn.Transformer(D, HEADS, 2, 1, FF, dropout=0.0, norm_first=True, dtype=np.float64)
+    m.load_state_dict({k: v.numpy() for k, v in t.state_dict().items()})
+    src, tgt = _arrays((6, 3, D), (4, 3, D))  # (S, N, E): batch_first=False, as PyTorch
+    expected = t(torch.tensor(src), torch.tensor(tgt)).detach().numpy()
+    np.testing.assert_allclose(m(manabu.tensor(src), manabu.tensor(tgt)).numpy(), expected,
+                               atol=1e-10)
+
+
+def test_transformer_uses_custom_stacks():
+    calls = []
+
+    class Encoder(nn.Module):
+        def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=False):
+            calls.append(("encoder", is_causal))
+            return src * 2
+
+    class Decoder(nn.Module):
+        def forward(self, tgt, memory, **masks):
+            calls.append(("decoder", sorted(masks)))
+            return tgt + memory.sum(axis=1, keepdims=True)
+
+    model = nn.Transformer(D, HEADS, custom_encoder=Encoder(), custom_decoder=Decoder(),
+                           batch_first=True)
+    assert list(model.state_dict()) == []  # the stacks are the custom ones, without weights
+    src, tgt = _arrays((2, 3, D), (2, 4, D))
+    out = model(manabu.tensor(src), manabu.tensor(tgt), src_is_causal=True)
+    np.testing.assert_allclose(out.numpy(), tgt + 2 * src.sum(axis=1, keepdims=True))
+    assert calls == [("encoder", True), ("decoder", [
+        "memory_is_causal", "memory_key_padding_mask", "memory_mask", "tgt_is_causal",
+        "tgt_key_padding_mask", "tgt_mask"])]
+
+
+def test_transformer_starts_xavier_uniform_as_torch():
+    model = nn.Transformer(64, 4, 1, 1, 128)
+    weight = model.encoder.layers[0].linear1.weight.numpy()  # (128, 64)
+    bound = math.sqrt(6 / (64 + 128))
+    assert np.abs(weight).max() <= bound and np.abs(weight).max() > 0.95 * bound
+    np.testing.assert_array_equal(model.encoder.norm.weight.numpy(), 1.0)  # norms untouched
+
+
+def test_transformer_rejects_mismatched_src_and_tgt():
+    model = nn.Transformer(D, HEADS, 1, 1, FF)  # (S, N, E)
+    with pytest.raises(ValueError, match=r"src \(5, 2, 8\) and tgt \(4, 3, 8\).*same batch"):
+        model(manabu.tensor(np.ones((5, 2, D))), manabu.tensor(np.ones((4, 3, D))))
+    with pytest.raises(ValueError, match="E = 8"):
+        model(manabu.tensor(np.ones((5, 2, 6))), manabu.tensor(np.ones((4, 2, 6))))

@@ -40,6 +40,7 @@ from manabu.nn.transformer import (
     PositionalEncoding, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
     TransformerEncoderLayer, generate_square_subsequent_mask,
 )
+from manabu.nn.transformer_model import Transformer
 
 __all__ = [
     # building blocks and the submodules used by name (nn.init.xavier_uniform_, ...)
@@ -66,6 +67,6 @@ __all__ = [
     "beam_search", "greedy", "greedy_search", "sample",
     # attention and the Transformer
     "AdditiveAttention", "DotProductAttention", "MultiheadAttention", "PositionalEncoding",
-    "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+    "Transformer", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
     "TransformerDecoder", "generate_square_subsequent_mask",
 ]
