@@ -16,6 +16,7 @@ from manabu.data.datasets import (
 from manabu.data.loader import DataLoader, default_collate
 from manabu.data.text import Vocabulary, char_tokenize, pad_sequences, word_tokenize
 from manabu.data.transform_dataset import TransformDataset
+from manabu.data.windows import TokenWindows
 from manabu.data.transforms import (
     ColorJitter, Compose, Cutout, GaussianNoise, Normalize, RandomAffine, RandomCrop,
     RandomErasing, RandomHorizontalFlip, RandomRotation, RandomVerticalFlip, Transform, mixup,
@@ -23,8 +24,8 @@ from manabu.data.transforms import (
 
 __all__ = [
     # datasets and loading
-    "Dataset", "Subset", "TensorDataset", "DataLoader", "default_collate", "random_split",
-    "train_val_split", "ChecksumError", "DataNotFoundError",
+    "Dataset", "Subset", "TensorDataset", "TokenWindows", "DataLoader", "default_collate",
+    "random_split", "train_val_split", "ChecksumError", "DataNotFoundError",
     # data sets
     "linear_toy", "load_digits", "load_digits_split", "load_fashion_mnist", "load_mnist",
     "load_mnist_10k", "noisy_sine", "spiral", "xor", "addition_strings", "binary_addition",

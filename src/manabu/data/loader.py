@@ -107,6 +107,23 @@ def _batch_source(dataset):
     return get_batch, index_map
 
 
+def _check_sampling(shuffle, replacement, num_samples):
+    """(replacement, num_samples) as given, or a ValueError saying which combination is off."""
+    if num_samples is not None:
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
+                or num_samples < 1:
+            raise ValueError(f"DataLoader: num_samples must be a whole number >= 1, got "
+                             f"{num_samples!r}")
+        if not shuffle:
+            raise ValueError("DataLoader: num_samples draws a random subset each epoch; "
+                             "pass shuffle=True with it")
+        num_samples = int(num_samples)
+    if replacement and num_samples is None:
+        raise ValueError("DataLoader: replacement=True needs num_samples (the draws per "
+                         "epoch), e.g. num_samples=steps * batch_size")
+    return bool(replacement), num_samples
+
+
 class DataLoader:
     """Iterate over ``dataset`` in mini-batches.
 
@@ -133,6 +150,11 @@ class DataLoader:
         collate_fn: turns a list of examples into a batch. Default: ``default_collate``
         seed: the seed of the shuffling generator; None follows ``manabu.manual_seed``
         generator: a ``np.random.Generator`` to shuffle with instead (not with ``seed``)
+        replacement: with ``shuffle``, draw each example uniformly at random, with
+            replacement (``torch.utils.data.RandomSampler(replacement=True)``); needs
+            ``num_samples``. Default: False
+        num_samples: with ``shuffle``, the examples of one epoch (fewer or more than the
+            dataset's; more only with replacement). Default: None (the whole dataset)
 
     Shape:
         - Output: for a ``TensorDataset(x, y)`` with x (N, ...) and y (N, ...), batches
@@ -154,6 +176,8 @@ class DataLoader:
         collate_fn: Callable[[list[Any]], Any] | None = None,
         seed: int | None = None,
         generator: np.random.Generator | None = None,
+        replacement: bool = False,
+        num_samples: int | None = None,
     ) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
             raise TypeError(f"DataLoader: batch_size must be an int, got {batch_size!r}")
@@ -164,6 +188,10 @@ class DataLoader:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.collate_fn = collate_fn
+        self.replacement, self.num_samples = _check_sampling(shuffle, replacement, num_samples)
+        if not self.replacement and (self.num_samples or 0) > len(dataset):
+            raise ValueError(f"DataLoader: num_samples={num_samples} is more than the "
+                             f"{len(dataset)} examples; pass replacement=True to draw more")
         self.generator = _make_generator(seed, generator)
         self.epoch = 0  # epochs begun so far
         self._epoch_state = None  # generator state before the current epoch's permutation
@@ -171,14 +199,19 @@ class DataLoader:
         self._resume_at = 0  # batches to skip at the start of the next epoch (after a load)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.num_samples is None else self.num_samples
         if self.drop_last:
             return n // self.batch_size
         return math.ceil(n / self.batch_size)
 
     def _order(self):
-        """The example indices of one epoch: a fresh permutation, or 0..N-1."""
+        """The example indices of one epoch: ``num_samples`` uniform draws with replacement,
+        a fresh permutation (its first ``num_samples``), or 0..N-1."""
         n = len(self.dataset)
+        if self.replacement:
+            return self.generator.integers(0, n, size=self.num_samples)
+        if self.num_samples is not None:
+            return self.generator.permutation(n)[: self.num_samples]
         if self.shuffle:
             return self.generator.permutation(n)
         return np.arange(n)
