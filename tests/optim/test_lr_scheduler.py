@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from manabu import optim
+from manabu import nn, optim
 from manabu.nn.parameter import Parameter
 from manabu.optim import lr_scheduler
 
@@ -182,3 +182,68 @@ def test_public_names():
     for name in lr_scheduler.__all__:
         assert hasattr(lr_scheduler, name), name
     assert optim.lr_scheduler is lr_scheduler
+
+
+# ---------------------------------------------------------------------- warm-up schedules
+def _torch_lambda_lrs(lr, lam, steps):
+    import torch
+
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lam)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(sched.get_last_lr()[0])
+        opt.step()
+        sched.step()
+    return lrs
+
+
+def _our_lrs(sched, steps):
+    lrs = []
+    for _ in range(steps):
+        lrs.append(sched.get_last_lr()[0])
+        sched.step()
+    return lrs
+
+
+def test_noam_equals_torch_lambda_lr_and_peaks_at_warmup():
+    d, warmup, factor = 64, 10, 2.0
+    opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=0.5)
+    ours = _our_lrs(lr_scheduler.NoamLR(opt, d_model=d, warmup_steps=warmup, factor=factor), 50)
+    theirs = _torch_lambda_lrs(0.5, lambda t: factor * d ** -0.5 * min((t + 1) ** -0.5,
+                                                                      (t + 1) * warmup ** -1.5), 50)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert int(np.argmax(ours)) == warmup - 1  # step s = warmup (t = warmup - 1)
+    assert max(ours) == pytest.approx(0.5 * factor / math.sqrt(d * warmup))
+    assert ours[0] == pytest.approx(ours[warmup - 1] / warmup)  # a linear climb
+
+
+def test_noam_resumes_from_its_state_and_checks_arguments():
+    opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=1.0)
+    sched = lr_scheduler.NoamLR(opt, d_model=16, warmup_steps=4)
+    for _ in range(7):
+        sched.step()
+    state = sched.state_dict()
+    again = lr_scheduler.NoamLR(optim.SGD([nn.Parameter(np.zeros(1))], lr=1.0), d_model=16,
+                                warmup_steps=4)
+    again.load_state_dict(state)
+    assert _our_lrs(again, 5) == _our_lrs(sched, 5)
+    for kwargs, match in (({"d_model": 0, "warmup_steps": 4}, "d_model"),
+                          ({"d_model": 8, "warmup_steps": 0}, "warmup_steps"),
+                          ({"d_model": 8, "warmup_steps": 2, "factor": 0}, "factor")):
+        with pytest.raises(ValueError, match=match):
+            lr_scheduler.NoamLR(opt, **kwargs)
+
+
+def test_warmup_cosine_equals_torch_lambda_lr():
+    opt = optim.SGD([nn.Parameter(np.zeros(1))], lr=1e-3)
+    ours = _our_lrs(lr_scheduler.WarmupCosine(opt, warmup_steps=10, total_steps=40,
+                                              min_lr=1e-4), 50)
+
+    def factor(t):  # the same schedule as a multiplier of the base lr
+        if t < 10:
+            return (t + 1) / 10
+        progress = min(1.0, (t - 10) / 30)
+        return (1e-4 + (1e-3 - 1e-4) * (1 + math.cos(math.pi * progress)) / 2) / 1e-3
+
+    np.testing.assert_allclose(ours, _torch_lambda_lrs(1e-3, factor, 50), rtol=1e-12)

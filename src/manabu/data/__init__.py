@@ -7,6 +7,7 @@ tiny-shakespeare, ...), ``manabu.data.transforms`` the seeded augmentations and
 """
 
 from manabu.data import transform_ops, transforms
+from manabu.data.char_tokenizer import CharTokenizer
 from manabu.data.dataset import Dataset, Subset, TensorDataset, random_split, train_val_split
 from manabu.data.datasets import (
     ChecksumError, DataNotFoundError, addition_strings, binary_addition, date_formats,
@@ -31,7 +32,7 @@ __all__ = [
     "load_mnist_10k", "noisy_sine", "spiral", "xor", "addition_strings", "binary_addition",
     "date_formats", "load_tiny_shakespeare", "sin_cos", "toy_corpus", "toy_dialogues",
     # text
-    "Vocabulary", "char_tokenize", "pad_sequences", "word_tokenize",
+    "CharTokenizer", "Vocabulary", "char_tokenize", "pad_sequences", "word_tokenize",
     # augmentation
     "ColorJitter", "Compose", "Cutout", "GaussianNoise", "Normalize", "RandomAffine",
     "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomRotation",

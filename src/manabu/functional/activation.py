@@ -214,7 +214,12 @@ class GELU(Function):
     gx = gy * (Phi(x) + x * phi(x)), phi(x) = exp(-x**2 / 2) / sqrt(2 pi).
 
     approximate='tanh': y = x (1 + tanh(u)) / 2, u = sqrt(2/pi) (x + 0.044715 x**3);
-    gx = gy * ((1 + tanh u) / 2 + x (1 - tanh(u)**2) u' / 2)."""
+    gx = gy * ((1 + tanh u) / 2 + x (1 - tanh(u)**2) u' / 2).
+
+    Forward keeps Phi(x) (or tanh u) for backward, and both work in place on their own
+    temporaries: GELU runs on every MLP activation of a Transformer, so each pass over
+    those arrays counts. Under create_graph, backward recomputes them from x with
+    differentiable ops instead."""
 
     twice_differentiable = True
 
@@ -222,22 +227,57 @@ class GELU(Function):
         self.approximate = approximate  # 'none' (erf) or 'tanh'
 
     def forward(self, x):
-        self.save_for_backward(x)
+        xp = self.xp
         if self.approximate == "tanh":
-            u = _SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x)
-            return 0.5 * x * (1 + self.xp.tanh(u))
-        return 0.5 * x * (1 + backend.erf(x * (1 / math.sqrt(2.0))))
+            t = x * x
+            t *= _GELU_KAPPA
+            t += 1
+            t *= x
+            t *= _SQRT_2_OVER_PI  # u = sqrt(2/pi) x (1 + kappa x^2)
+            xp.tanh(t, out=t)
+            y = t + 1
+        else:
+            t = backend.erf(x * (1 / math.sqrt(2.0)))
+            t += 1
+            t *= 0.5  # Phi(x)
+            y = t.copy()
+        y *= x
+        if self.approximate == "tanh":
+            y *= 0.5
+        self.save_for_backward(x, t)
+        return y
 
     def backward(self, gy, xp):
-        (x,) = self.saved
+        x, t = self.saved
+        if isinstance(x, Tensor):  # create_graph: differentiable ops on x
+            return gy * self._slope_graph(x, xp)
+        if self.approximate == "tanh":  # t = tanh u
+            g = x * x
+            g *= 3 * _GELU_KAPPA
+            g += 1
+            g *= 0.5 * _SQRT_2_OVER_PI  # u' / 2
+            g *= 1 - t * t
+            g *= x
+            g += 0.5
+            g += 0.5 * t
+        else:  # t = Phi(x)
+            g = x * x
+            g *= -0.5
+            xp.exp(g, out=g)
+            g *= _INV_SQRT_2PI  # phi(x)
+            g *= x
+            g += t
+        g *= gy
+        return g
+
+    def _slope_graph(self, x, xp):
+        """dy/dx as a Tensor of x (for double backward)."""
         if self.approximate == "tanh":
             t = xp.tanh(_SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x))
             du = _SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * x * x)
-            return gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
-        erf = xp.erf if isinstance(x, Tensor) else backend.erf  # NumPy has none: SciPy's
-        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2.0))))
-        pdf = _INV_SQRT_2PI * xp.exp(-0.5 * x * x)
-        return gy * (cdf + x * pdf)
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du
+        cdf = 0.5 * (1 + xp.erf(x * (1 / math.sqrt(2.0))))
+        return cdf + x * (_INV_SQRT_2PI * xp.exp(-0.5 * x * x))
 
 
 class SiLU(Function):

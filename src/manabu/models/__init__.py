@@ -10,6 +10,8 @@ import math
 from typing import TYPE_CHECKING
 
 from manabu.model_registry import register_model
+from manabu.models.gpt import GPT, GPTConfig, gpt_param_groups
+from manabu.models.char_gpt import CharGPTRecipe, char_gpt_loaders, train_char_gpt
 from manabu.models.cnn import CNN1d, CNN3d, LeNet5, ResNet20, SimpleCNN, SmallVGG
 from manabu.models.hred import HRED, VHRED, dialogue_pairs, kl_annealing
 from manabu.models.language import RNNLM, evaluate_lm, lm_loss, perplexity
@@ -30,11 +32,13 @@ __all__ = [
     "CNN1d", "CNN3d", "LeNet5", "ResNet20", "SimpleCNN", "SmallVGG",
     "CBOW", "MLP", "SkipGram", "UnigramSampler", "analogy", "build", "contexts_targets",
     "most_similar", "negative_sampling_loss", "RNNLM", "evaluate_lm", "lm_loss", "perplexity",
-    "HRED", "VHRED", "Seq2Seq", "Seq2SeqRegressor", "dialogue_pairs", "kl_annealing",
+    "CharGPTRecipe", "char_gpt_loaders", "train_char_gpt", "GPT", "GPTConfig",
+    "gpt_param_groups", "HRED", "VHRED", "Seq2Seq", "Seq2SeqRegressor", "dialogue_pairs",
+    "kl_annealing",
 ]
 
 
-for _model in (MLP, SimpleCNN, LeNet5, SmallVGG, ResNet20, CNN1d, CNN3d, RNNLM, Seq2Seq,
+for _model in (MLP, SimpleCNN, LeNet5, SmallVGG, ResNet20, CNN1d, CNN3d, RNNLM, GPT, Seq2Seq,
                Seq2SeqRegressor, HRED, VHRED, CBOW, SkipGram):
     register_model(_model)  # manabu.load may rebuild these from a file, by name
 

@@ -31,6 +31,7 @@ __all__ = [
     "ExponentialLR",
     "LRScheduler",
     "MultiStepLR",
+    "NoamLR",
     "ReduceLROnPlateau",
     "StepLR",
     "WarmupCosine",
@@ -303,6 +304,50 @@ class WarmupCosine(LRScheduler):
         progress = min(1.0, (t - self.warmup_steps) / (self.total_steps - self.warmup_steps))
         cosine = (1 + math.cos(math.pi * progress)) / 2
         return self.min_lr + (base_lr - self.min_lr) * cosine
+
+
+class NoamLR(LRScheduler):
+    """The schedule of "Attention Is All You Need" (Vaswani et al., 2017, eq. 3)::
+
+        lr = base_lr * factor * d_model^-0.5 * min(s^-0.5, s * warmup_steps^-1.5),  s = t + 1
+
+    a linear climb for ``warmup_steps`` steps, then a decay as 1 / sqrt(step); the peak,
+    at s = warmup_steps, is base_lr * factor / sqrt(d_model * warmup_steps). The paper
+    sets base_lr = 1 (the optimizer's lr) and factor = 1, d_model = 512, warmup 4000.
+    Call ``step()`` once a batch. (PyTorch has no class for it; it is ``LambdaLR`` with
+    ``lambda t: factor * d_model ** -0.5 * min((t + 1) ** -0.5, (t + 1) * warmup ** -1.5)``,
+    to which this is equal.)
+
+    Args:
+        optimizer: the optimizer whose lr is scheduled (its lr is the base_lr factor)
+        d_model: the model's width, >= 1
+        warmup_steps: the steps of the climb, >= 1
+        factor: a multiplier of the whole schedule, > 0. Default: 1.0
+        last_epoch: -1 to start, or the steps already taken when resuming. Default: -1
+
+    Example:
+        >>> opt = optim.Adam([nn.Parameter(np.zeros(1))], lr=1.0)
+        >>> scheduler = optim.lr_scheduler.NoamLR(opt, d_model=512, warmup_steps=4000)
+        >>> for _ in range(3999):
+        ...     scheduler.step()
+        >>> round(scheduler.get_last_lr()[0], 6)    # the peak: 1 / sqrt(512 * 4000)
+        0.000699
+    """
+
+    def __init__(self, optimizer: Optimizer, d_model: int, warmup_steps: int,
+                 factor: float = 1.0, last_epoch: int = -1) -> None:
+        for name, value in (("d_model", d_model), ("warmup_steps", warmup_steps)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"NoamLR: {name} must be a whole number >= 1, got {value!r}")
+        if not factor > 0:
+            raise ValueError(f"NoamLR: factor must be > 0, got {factor}")
+        self.d_model, self.warmup_steps, self.factor = d_model, warmup_steps, factor
+        super().__init__(optimizer, last_epoch)
+
+    def lr_at(self, base_lr: float, t: int) -> float:
+        s = t + 1  # the paper counts steps from 1
+        return base_lr * self.factor * self.d_model ** -0.5 * min(
+            s ** -0.5, s * self.warmup_steps ** -1.5)
 
 
 class ReduceLROnPlateau(_SchedulerState):

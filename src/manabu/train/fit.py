@@ -155,26 +155,40 @@ def _count_correct(output, target):
     return int((out.argmax(axis=-1) == t).sum())
 
 
+METRICS = ("accuracy", "perplexity")  # what fit and evaluate measure besides the loss
+
+
+def _check_metrics(caller, metrics):
+    unknown = [m for m in metrics if m not in METRICS]
+    if isinstance(metrics, str) or unknown:
+        raise ValueError(f"{caller}: metrics must be a tuple of {', '.join(METRICS)}; got "
+                         f"{metrics!r}")
+
+
 class _Averages:
     """Running loss and accuracy over an epoch, weighted by batch size."""
 
-    def __init__(self):
+    def __init__(self, metrics):
+        self.metrics = metrics
         self.loss_sum, self.correct, self.seen, self.labelled = 0.0, 0, 0, 0
 
-    def add(self, loss, output, target, with_accuracy):
+    def add(self, loss, output, target):
         n = len(target)
         self.loss_sum += loss * n
         self.seen += n
-        if with_accuracy:
+        if "accuracy" in self.metrics:
             correct = _count_correct(output, target)
             if correct is not None:
                 self.correct += correct
                 self.labelled += target.size
 
     def logs(self, prefix=""):
-        logs = {prefix + "loss": self.loss_sum / max(self.seen, 1)}
+        loss = self.loss_sum / max(self.seen, 1)
+        logs = {prefix + "loss": loss}
         if self.labelled:
             logs[prefix + "accuracy"] = self.correct / self.labelled
+        if "perplexity" in self.metrics:  # パープレキシティ: exp of the mean cross-entropy
+            logs[prefix + "perplexity"] = math.exp(loss) if loss < 700 else math.inf
         return logs
 
 
@@ -186,37 +200,55 @@ def _progress_bar(total, desc, verbose):
                 dynamic_ncols=True)
 
 
-def _train_one_epoch(run, loss_fn, callbacks, with_accuracy, max_grad_norm, log_every_step,
-                     verbose, epochs):
+def _group_size(batch_in_epoch, batches, accumulation_steps):
+    """How many micro-batches the optimizer step of this batch averages: k, or fewer for
+    the last group of an epoch whose batches do not divide by k."""
+    group_start = (batch_in_epoch - 1) // accumulation_steps * accumulation_steps
+    return min(accumulation_steps, batches - group_start)
+
+
+def _train_one_epoch(run, loss_fn, callbacks, metrics, max_grad_norm, log_every_step,
+                     verbose, epochs, accumulation_steps):
     model, optimizer = run.model, run.optimizer
-    averages = _Averages()
+    averages = _Averages(metrics)
     last_finite = None
-    bar = _progress_bar(len(run.loader), f"Epoch {run.epoch}/{epochs}", verbose)
+    batches = len(run.loader)
+    bar = _progress_bar(batches, f"Epoch {run.epoch}/{epochs}", verbose)
+    group_losses = []
     for batch_in_epoch, batch in enumerate(run.loader, start=1):
         inputs, targets = _split_batch(batch)
         output = model(inputs)
         loss = loss_fn(output, targets)
         value = float(loss.data)
-        run.step += 1
+        if not group_losses:
+            run.step += 1  # the optimizer step this micro-batch belongs to
         if run.first_loss is None:
             run.first_loss = value
         if not math.isfinite(value):
             bar.close()
             raise NonFiniteLossError(
                 f"loss became {value} at epoch {run.epoch}, step {run.step} (batch "
-                f"{batch_in_epoch} of {len(run.loader)}); last finite loss: {last_finite}. "
+                f"{batch_in_epoch} of {batches}); last finite loss: {last_finite}. "
                 "The weights were not updated with it. Lower the learning rate, clip "
                 "gradients (max_grad_norm=1.0), or check the data for NaN/inf."
             )
         last_finite = value
-        optimizer.zero_grad()
-        loss.backward()
+        size = _group_size(batch_in_epoch, batches, accumulation_steps)
+        if not group_losses:
+            optimizer.zero_grad()
+        # gradients accumulate over the group: each micro-batch adds its share of the mean
+        (loss if size == 1 else loss * (1.0 / size)).backward()
+        group_losses.append(value)
+        averages.add(value, output, targets)
+        bar.update(1)
+        if len(group_losses) < size:
+            continue
         bad = _first_non_finite_gradient(run.named_parameters)
         if bad is not None:
             bar.close()
             raise NonFiniteGradientError(
                 f"the gradient of {bad!r} holds NaN or inf at epoch {run.epoch}, step "
-                f"{run.step} (batch {batch_in_epoch} of {len(run.loader)}) while the loss was "
+                f"{run.step} (batch {batch_in_epoch} of {batches}) while the loss was "
                 f"finite ({value:.6g}). The weights were not updated. Look for an op without a "
                 "finite derivative at its input (sqrt or log at 0, x / 0, pow of a negative "
                 "number) in the model or a custom loss, and add a small eps there."
@@ -224,13 +256,13 @@ def _train_one_epoch(run, loss_fn, callbacks, with_accuracy, max_grad_norm, log_
         if max_grad_norm is not None:
             clip_grad_norm_(model.parameters(), max_grad_norm)
         optimizer.step()
-        averages.add(value, output, targets, with_accuracy)
+        step_loss = sum(group_losses) / len(group_losses)
+        group_losses = []
         if log_every_step:
-            run.history.steps.append({"epoch": run.epoch, "step": run.step, "loss": value})
+            run.history.steps.append({"epoch": run.epoch, "step": run.step, "loss": step_loss})
         for callback in callbacks:
-            callback.on_step_end(run, value)
-        bar.update(1)
-        if batch_in_epoch % 10 == 0 or batch_in_epoch == len(run.loader):
+            callback.on_step_end(run, step_loss)
+        if batch_in_epoch % 10 == 0 or batch_in_epoch == batches:
             bar.set_postfix(averages.logs(), refresh=False)
     bar.close()
     return averages.logs()
@@ -278,7 +310,7 @@ def fit(model: Module, loss_fn: LossFn, optimizer: Optimizer, train_data: Data,
         shuffle: bool = True, seed: int | None = None, callbacks: Sequence[Callback] = (),
         metrics: Sequence[str] = ("accuracy",), max_grad_norm: float | None = None,
         log_every_step: bool = False, resume_from: str | os.PathLike[str] | None = None,
-        verbose: int = 1) -> History:
+        verbose: int = 1, accumulation_steps: int = 1) -> History:
     """Train ``model`` and return its ``History``.
 
     train_data / val_data: a DataLoader, a Dataset or an (inputs, targets) pair (batched
@@ -303,13 +335,20 @@ def fit(model: Module, loss_fn: LossFn, optimizer: Optimizer, train_data: Data,
         shuffle: shuffle the training data when it is not a DataLoader. Default: True
         seed: the shuffling seed; None follows ``manabu.manual_seed``. Default: None
         callbacks: Callback objects (EarlyStopping, ModelCheckpoint, ...). Default: ()
-        metrics: ``("accuracy",)`` or ``()``. Default: ("accuracy",)
+        metrics: what to measure besides the loss: "accuracy" (class labels, next-token
+            labels too) and/or "perplexity" (exp of the mean loss, for language models).
+            Default: ("accuracy",)
         max_grad_norm: clip the global gradient norm to this (``clip_grad_norm_``);
             None: no clipping. Default: None
         log_every_step: record each step's loss in ``history.steps``. Default: False
         resume_from: a checkpoint of ``ModelCheckpoint`` to continue from. Default: None
         verbose: 0 silent, 1 a progress bar (on a terminal) and a line per epoch.
             Default: 1
+        accumulation_steps: 勾配累積 (gradient accumulation): each optimizer step averages
+            the gradients of this many batches (each loss divided by k before backward),
+            so k batches of B train as one of k * B on a mean loss. The last group of an
+            epoch may be smaller (its losses are divided by its own size). Step counts,
+            step callbacks and schedules count optimizer steps. Default: 1
 
     Returns:
         the History: one record per epoch (loss, accuracy, val_*, lr, time)
@@ -324,6 +363,11 @@ def fit(model: Module, loss_fn: LossFn, optimizer: Optimizer, train_data: Data,
     """
     if not (isinstance(epochs, int) and epochs >= 0):
         raise ValueError(f"fit: epochs must be a whole number >= 0, got {epochs!r}")
+    if isinstance(accumulation_steps, bool) or not isinstance(accumulation_steps, int) \
+            or accumulation_steps < 1:
+        raise ValueError(f"fit: accumulation_steps must be a whole number >= 1, got "
+                         f"{accumulation_steps!r}")
+    _check_metrics("fit", metrics)
     loader = _non_empty(as_loader(train_data, batch_size, shuffle=shuffle, seed=seed),
                         "fit", "training data")
     allocator.keep_freed_memory()  # a training loop: reuse freed big blocks (allocator.py)
@@ -338,8 +382,8 @@ def fit(model: Module, loss_fn: LossFn, optimizer: Optimizer, train_data: Data,
     if resume_from is not None:
         start_epoch = load_training_state(resume_from, model, optimizer, run.scheduler, loader,
                                           history)
-        run.step = len(history.steps) if log_every_step else start_epoch * len(loader)
-    with_accuracy = "accuracy" in metrics
+        steps_per_epoch = math.ceil(len(loader) / accumulation_steps)
+        run.step = len(history.steps) if log_every_step else start_epoch * steps_per_epoch
     for epoch in range(start_epoch + 1, epochs + 1):
         run.epoch = epoch
         model.train()
@@ -347,8 +391,8 @@ def fit(model: Module, loss_fn: LossFn, optimizer: Optimizer, train_data: Data,
             callback.on_epoch_begin(run)
         started = time.perf_counter()
         logs = {"epoch": epoch}
-        logs.update(_train_one_epoch(run, loss_fn, callbacks, with_accuracy, max_grad_norm,
-                                     log_every_step, verbose, epochs))
+        logs.update(_train_one_epoch(run, loss_fn, callbacks, metrics, max_grad_norm,
+                                     log_every_step, verbose, epochs, accumulation_steps))
         if val_loader is not None:
             logs.update(evaluate(model, loss_fn, val_loader, metrics=metrics, prefix="val_"))
         logs["lr"] = optimizer.param_groups[0]["lr"]
@@ -375,7 +419,7 @@ def evaluate(model: Module, loss_fn: LossFn, data: Data, batch_size: int = 256,
         loss_fn: ``loss_fn(output, targets)`` -> a scalar Tensor
         data: a DataLoader, a Dataset or an (inputs, targets) pair
         batch_size: examples per batch when the data is not a DataLoader. Default: 256
-        metrics: ``("accuracy",)`` or ``()``. Default: ("accuracy",)
+        metrics: "accuracy" and/or "perplexity", or ``()``. Default: ("accuracy",)
         prefix: put before each key, e.g. 'val_'. Default: ''
 
     Returns:
@@ -388,16 +432,16 @@ def evaluate(model: Module, loss_fn: LossFn, data: Data, batch_size: int = 256,
         >>> sorted(train.evaluate(model, nn.CrossEntropyLoss(), (x, y), prefix="val_"))
         ['val_accuracy', 'val_loss']
     """
+    _check_metrics("evaluate", metrics)
     loader = _non_empty(as_loader(data, batch_size), "evaluate", "data")
     was_training = model.training
     model.eval()
-    averages = _Averages()
+    averages = _Averages(metrics)
     with no_grad():
         for batch in loader:
             inputs, targets = _split_batch(batch)
             output = model(inputs)
-            averages.add(float(loss_fn(output, targets).data), output, targets,
-                         "accuracy" in metrics)
+            averages.add(float(loss_fn(output, targets).data), output, targets)
     model.train(was_training)
     return averages.logs(prefix)
 

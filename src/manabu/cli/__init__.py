@@ -1,9 +1,11 @@
-"""The `manabu` command: train, evaluate, predict, plot, lesson.
+"""The `manabu` command: train, evaluate, predict, generate, plot, lesson.
 
     manabu train                      # MLP on the embedded digits, prints test accuracy
     manabu train --dataset mnist-10k --epochs 10 --optimizer adam --lr 1e-3
     manabu evaluate runs/digits-mlp-20261123-101500
     manabu predict runs/digits-mlp-20261123-101500 images.npy
+    manabu train --model gpt          # a character GPT on tiny-shakespeare (nanoGPT's CPU recipe)
+    manabu generate runs/tiny-shakespeare-gpt-20261203-141500 --prompt "ROMEO:" --tokens 500
     manabu plot activations
     manabu lesson --list
 """
@@ -17,25 +19,11 @@ import time
 
 import numpy as np
 
-
-def _bounded(kind, low, high=None, low_open=False, what="a number"):
-    """An argparse type: ``kind`` within [low, high) (or (low, high) when ``low_open``)."""
-
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        too_low = value <= low if low_open else value < low
-        if too_low or (high is not None and value >= high):
-            raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
-        return value
-
-    return parse
-
-
-_POSITIVE_INT = _bounded(int, 1, what="a whole number >= 1")
-_RATE = _bounded(float, 0.0, 1.0, what="a number in [0, 1)")
+from manabu.cli import gpt
+from manabu.cli.args import (
+    NON_NEGATIVE, POSITIVE, POSITIVE_INT, RATE, check_out_folder, load_run,
+    run_folder,
+)
 
 
 def _build_parser():
@@ -46,32 +34,33 @@ def _build_parser():
 
     train = commands.add_parser("train", help="train a model and save it in a run folder")
     train.add_argument("--model", default="mlp",
-                       help="mlp, cnn, lenet, vgg or resnet20 (default: mlp)")
-    train.add_argument("--dataset", default="digits",
-                       help="digits, mnist-10k, mnist, fashion-mnist or spiral (default: digits)")
-    train.add_argument("--epochs", type=_POSITIVE_INT, default=30,
-                       help="passes over the data (default 30)")
-    train.add_argument("--batch-size", type=_POSITIVE_INT, default=32,
-                       help="examples per step (default 32)")
-    train.add_argument("--optimizer", default="adam",
+                       help="mlp, cnn, lenet, vgg, resnet20 or gpt (default: mlp)")
+    train.add_argument("--dataset", default=None,
+                       help="digits, mnist-10k, mnist, fashion-mnist or spiral; tiny-shakespeare "
+                            "for gpt (default: digits; tiny-shakespeare for gpt)")
+    train.add_argument("--epochs", type=POSITIVE_INT, default=None,
+                       help="passes over the data (default 30; gpt counts --max-iters)")
+    train.add_argument("--batch-size", type=POSITIVE_INT, default=None,
+                       help="examples per step (default 32; 12 for gpt)")
+    train.add_argument("--optimizer", default=None,
                        help="sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw "
-                            "(default: adam)")
-    train.add_argument("--lr", type=_bounded(float, 0.0, low_open=True, what="a number > 0"),
-                       default=1e-3, help="learning rate (default 1e-3)")
-    train.add_argument("--weight-decay", type=_bounded(float, 0.0, what="a number >= 0"),
-                       default=0.0,
-                       help="L2 weight decay (default 0)")
-    train.add_argument("--hidden", type=_POSITIVE_INT, nargs="+", default=[256, 128],
+                            "(default: adam; gpt: adamw, the only one it takes)")
+    train.add_argument("--lr", type=POSITIVE, default=1e-3,
+                       help="learning rate (default 1e-3; gpt: the peak of its schedule)")
+    train.add_argument("--weight-decay", type=NON_NEGATIVE, default=None,
+                       help="weight decay (default 0; 0.1 for gpt, on its Linears' weights)")
+    train.add_argument("--hidden", type=POSITIVE_INT, nargs="+", default=None,
                        help="MLP hidden layer sizes (default: 256 128)")
-    train.add_argument("--dropout", type=_RATE, default=0.0,
-                       help="dropout rate of the MLP and CNNs that have one (default 0)")
-    train.add_argument("--val-fraction", type=_RATE, default=0.1,
+    train.add_argument("--dropout", type=RATE, default=0.0,
+                       help="dropout rate of the MLP, the CNNs that have one and gpt (default 0)")
+    train.add_argument("--val-fraction", type=RATE, default=None,
                        help="share of the training data held out for validation curves "
-                            "(default 0.1)")
+                            "(default 0.1; gpt: the last 10%% of the text)")
     train.add_argument("--seed", type=int, default=0,
                        help="seed for weights, shuffling and the split (default 0)")
     train.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
     train.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    gpt.add_train_arguments(train)
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a saved run")
     evaluate.add_argument("run", help="a run folder written by `manabu train`")
@@ -84,6 +73,8 @@ def _build_parser():
     plot.add_argument("what", choices=["activations"])
     plot.add_argument("--out", default="activations.png", help="PNG file to write")
 
+    gpt.add_generate_parser(commands)
+
     lesson = commands.add_parser("lesson", help="run a lesson from the notes")
     lesson.add_argument("name", nargs="?", help="lesson name (see --list)")
     lesson.add_argument("--list", action="store_true", help="list the lessons")
@@ -92,37 +83,24 @@ def _build_parser():
     return parser
 
 
-def _check_out_folder(out):
-    """Make sure run folders can be created in ``out`` before any work starts."""
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise ValueError(f"--out {out} is a file, not a folder; give a folder for run folders")
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as error:
-        raise ValueError(f"cannot create the --out folder {out}: {error.strerror}") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise ValueError(f"cannot write in the --out folder {out} (permission denied); give "
-                         "a folder you can write in")
-
-
-def _run_folder(out, dataset, model):
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder = os.path.join(out, f"{dataset}-{model}-{stamp}")
-    suffix = 1
-    while os.path.exists(folder):
-        suffix += 1
-        folder = os.path.join(out, f"{dataset}-{model}-{stamp}-{suffix}")
-    os.makedirs(folder)
-    return folder
+# the classifiers' defaults of the options whose default depends on the model (gpt.py has gpt's)
+CLASSIFIER_DEFAULTS = {"dataset": "digits", "epochs": 30, "batch_size": 32, "optimizer": "adam",
+                       "weight_decay": 0.0, "hidden": [256, 128], "val_fraction": 0.1}
 
 
 def command_train(args):
+    if args.model == "gpt" or args.resume is not None:
+        return gpt.command_train(args)
+    gpt.refuse_gpt_options(args)
+    for key, value in CLASSIFIER_DEFAULTS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
     import manabu
     from manabu import io, models, nn, optim, plot, train
     from manabu.data import TensorDataset, train_val_split
     from manabu.data.datasets import load_classification
 
-    _check_out_folder(args.out)
+    check_out_folder(args.out)
     manabu.manual_seed(args.seed)
     data = load_classification(args.dataset, seed=args.seed, images=args.model != "mlp")
     model = models.build(args.model, input_shape=data.input_shape, num_classes=data.num_classes,
@@ -131,7 +109,7 @@ def command_train(args):
                             weight_decay=args.weight_decay)
     full = TensorDataset(data.x_train, data.y_train)
     train_set, val_set = train_val_split(full, val_fraction=args.val_fraction, seed=args.seed)
-    folder = _run_folder(args.out, args.dataset, args.model)
+    folder = run_folder(args.out, args.dataset, args.model)
     verbose = 0 if args.quiet else 1
     if verbose:
         print(f"training {args.model} on {args.dataset}: {len(train_set)} training, "
@@ -163,21 +141,13 @@ def command_train(args):
     return 0
 
 
-def _load_run(run):
-    from manabu import io
-
-    path = os.path.join(run, "model.safetensors")
-    if not os.path.isfile(path):
-        raise ValueError(f"{run} has no model.safetensors; give a folder written by "
-                         "`manabu train`")
-    return io.load(path)
-
-
 def command_evaluate(args):
     from manabu import nn, train
     from manabu.data.datasets import load_classification
 
-    model = _load_run(args.run)
+    model = load_run(args.run)
+    if gpt.is_language_model(model):
+        return gpt.command_evaluate(args, model)
     meta = model.metadata
     dataset, seed = meta.get("dataset"), meta.get("seed", 0)
     if not isinstance(dataset, str) or isinstance(seed, bool) or not isinstance(seed, int):
@@ -198,7 +168,10 @@ def command_predict(args):
     from manabu import train
     from manabu.autograd import Tensor
 
-    model = _load_run(args.run)
+    model = load_run(args.run)
+    if gpt.is_language_model(model):
+        raise ValueError(f"{args.run} holds a language model, which does not classify arrays; "
+                         f"write text with `manabu generate {args.run}`")
     try:
         inputs = np.load(args.input, allow_pickle=False)
     except (OSError, ValueError) as error:
@@ -245,7 +218,8 @@ def command_lesson(args):
 def main(argv=None):
     args = _build_parser().parse_args(argv)
     handlers = {"train": command_train, "evaluate": command_evaluate,
-                "predict": command_predict, "plot": command_plot, "lesson": command_lesson}
+                "predict": command_predict, "generate": gpt.command_generate,
+                "plot": command_plot, "lesson": command_lesson}
     try:
         return handlers[args.command](args)
     except (ValueError, OSError) as error:  # user errors: a message, no traceback
