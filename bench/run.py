@@ -28,15 +28,29 @@ WORKLOADS = {
     "B3": ("bench.b3_lstm_lm", "LSTM LM V=1000 E=128 H=256 T=35 N=20, SGD+clip, 1 epoch",
            1.3, 1e-3),
     "B4": ("bench.b4_transformer", "Transformer encoder layer d128 h4 ffn512 T64 N32, 100 Adam steps",
-           1.5, 1e-3),
+           1.0, 1e-3),
     "B5": ("bench.b5_overhead", "4x4 add, forward + backward (us per op)", 1.0, 1e-6),
+    "B7": ("bench.b7_gpt", "GPT 4x4x128 training step, batch 12 x 64 tokens, AdamW, 20 steps",
+           1.2, 1e-3),
+    "B7b": ("bench.b7_gpt:setup_large", "GPT 4x4x128 training step, batch 32 x 128 tokens, "
+            "AdamW, 20 steps", 1.2, 1e-3),
+    "B8": ("bench.b8_generate", "GPT 4x4x128 greedy generation of 256 tokens, both with a KV "
+           "cache", 1.5, 1e-9),
+    "B8-cache": ("bench.b8_generate:setup_cache", "manabu: the same 256 tokens with the KV "
+                 "cache / recomputing the context (>= 5x faster: ratio <= 0.2)", 0.2, 1e-9),
 }
-MEMORY_WORKLOADS = ("B1", "B2", "B3")
+MEMORY_WORKLOADS = ("B1", "B2", "B3", "B7", "B7b")
+
+
+def _setup_function(name):
+    """The setup function a WORKLOADS entry names: 'module' (its setup) or 'module:function'."""
+    module, _, function = WORKLOADS[name][0].partition(":")
+    return getattr(importlib.import_module(module), function or "setup")
 
 
 def run_workload(name, quick, repeats):
     module_name, description, target, tolerance = WORKLOADS[name]
-    setup = importlib.import_module(module_name).setup(quick=quick)
+    setup = _setup_function(name)(quick=quick)
     run_manabu, run_torch, flops = setup[:3]
     result = compare(name, description, run_manabu, run_torch, repeats=repeats, flops=flops,
                      target=target, loss_tolerance=tolerance)
@@ -56,14 +70,14 @@ def peak_memory(name, side, quick):
     libraries = ("import manabu" + ("" if side == "manabu" else ", torch")
                  + "\nfrom manabu import allocator; allocator.keep_freed_memory()")  # as timed
     code = (
-        "import sys, importlib\n"
+        "import sys\n"
+        "from bench.run import _setup_function\n"
         "def status(key):\n"
         "    return next(int(l.split()[1]) for l in open('/proc/self/status')"
         " if l.startswith(key)) / 1024\n"
         f"{libraries}\n"
         "imports = status('VmRSS')\n"
-        f"setup = importlib.import_module({WORKLOADS[name][0]!r}).setup(quick={quick}, "
-        f"sides=({side!r},))\n"
+        f"setup = _setup_function({name!r})(quick={quick}, sides=({side!r},))\n"
         f"run = setup[0] if {side!r} == 'manabu' else setup[1]\n"
         "run()\n"
         # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forked parent
