@@ -125,6 +125,7 @@ def test_reduce_on_plateau_matches_torch(kwargs):
 @pytest.mark.parametrize("make", [
     lambda o: lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
     lambda o: lr_scheduler.WarmupCosine(o, warmup_steps=3, total_steps=10, min_lr=0.01),
+    lambda o: lr_scheduler.NoamLR(o, d_model=32, warmup_steps=4, factor=2.0),
     lambda o: lr_scheduler.ReduceLROnPlateau(o, patience=1, cooldown=1),
 ])
 def test_state_dict_resumes_the_same_sequence(make):
@@ -216,6 +217,18 @@ def test_noam_equals_torch_lambda_lr_and_peaks_at_warmup():
     assert int(np.argmax(ours)) == warmup - 1  # step s = warmup (t = warmup - 1)
     assert max(ours) == pytest.approx(0.5 * factor / math.sqrt(d * warmup))
     assert ours[0] == pytest.approx(ours[warmup - 1] / warmup)  # a linear climb
+
+
+def test_noam_values_of_the_paper():
+    # d_model = 512, warmup 4000, lr = 1: the paper's schedule, by hand at a few steps
+    opt = optim.Adam([nn.Parameter(np.zeros(1))], lr=1.0)
+    lrs = _our_lrs(lr_scheduler.NoamLR(opt, d_model=512, warmup_steps=4000), 16000)
+    assert lrs[0] == pytest.approx(512 ** -0.5 * 4000 ** -1.5)  # step 1
+    assert lrs[1999] == pytest.approx(2000 / (math.sqrt(512) * 4000 ** 1.5))  # step 2000
+    assert lrs[3999] == pytest.approx(1 / math.sqrt(512 * 4000))  # step 4000: the peak
+    assert max(lrs) == lrs[3999]
+    assert lrs[15999] == pytest.approx(1 / math.sqrt(512 * 16000))  # step 16000: half the peak
+    assert lrs[15999] == pytest.approx(lrs[3999] / 2)
 
 
 def test_noam_resumes_from_its_state_and_checks_arguments():

@@ -24,13 +24,14 @@ def _data(n=32):
     return x, x @ rng.standard_normal((5, 2)) + 0.1 * rng.standard_normal((n, 2))
 
 
-def _trained(make_model, make_optimizer, batch_size, accumulation_steps, epochs=3):
+def _trained(make_model, make_optimizer, batch_size, accumulation_steps, epochs=3,
+             max_grad_norm=None):
     manabu.manual_seed(0)
     model = make_model()
     x, y = _data()
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size)  # the same order
     train.fit(model, nn.MSELoss(), make_optimizer(model), loader, epochs=epochs,
-              accumulation_steps=accumulation_steps, verbose=0)
+              accumulation_steps=accumulation_steps, max_grad_norm=max_grad_norm, verbose=0)
     return [p.numpy() for p in model.parameters()]
 
 
@@ -46,6 +47,19 @@ def test_four_micro_batches_of_8_equal_one_batch_of_32(float64, make_model, make
     accumulated = _trained(make_model, make_optimizer, batch_size=8, accumulation_steps=4)
     for a, b in zip(whole, accumulated):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_gradients_are_clipped_once_per_optimizer_step(float64):
+    # the norm of the accumulated (mean) gradient is clipped, as for the batch of 32
+    make_model = lambda: models.MLP(in_features=5, hidden_sizes=(8,), out_features=2)  # noqa: E731
+    sgd = lambda m: optim.SGD(m.parameters(), lr=0.1)  # noqa: E731
+    whole = _trained(make_model, sgd, batch_size=32, accumulation_steps=1, max_grad_norm=0.05)
+    accumulated = _trained(make_model, sgd, batch_size=8, accumulation_steps=4,
+                           max_grad_norm=0.05)
+    unclipped = _trained(make_model, sgd, batch_size=32, accumulation_steps=1)
+    for a, b in zip(whole, accumulated):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert not np.allclose(whole[0], unclipped[0])  # the clipping did change the steps
 
 
 def test_a_short_last_group_is_averaged_over_its_own_size(float64):
@@ -90,6 +104,57 @@ def test_schedules_and_step_callbacks_count_optimizer_steps():
     assert optimizer.param_groups[0]["lr"] == 0.5 ** 4
 
 
+def _accumulated_run(folder, epochs, resume=False):
+    """Noam per optimizer step, k = 3 over 8 batches (steps of 3, 3 and 2 batches), Adam,
+    shuffled: a checkpoint after each epoch, named by its step count."""
+    manabu.manual_seed(0)
+    model = models.MLP(in_features=5, hidden_sizes=(8,), out_features=2)
+    optimizer = optim.Adam(model.parameters(), lr=1.0)
+    schedule = optim.lr_scheduler.NoamLR(optimizer, d_model=8, warmup_steps=4)
+    loader = DataLoader(TensorDataset(*_data()), batch_size=4, shuffle=True, seed=3)
+    save = train.ModelCheckpoint(folder / "step{step}.safetensors")
+    saved = sorted(folder.glob("*.safetensors"), key=lambda p: int(p.stem[len("step"):]))
+    start = saved[-1] if resume else None  # the latest checkpoint
+    history = train.fit(model, nn.MSELoss(), optimizer, loader, epochs=epochs,
+                        accumulation_steps=3, resume_from=start, verbose=0,
+                        callbacks=[train.LRScheduler(schedule, interval="step"), save])
+    return history, model, schedule
+
+
+def test_resume_with_accumulation_continues_exactly(tmp_path):
+    full_history, full_model, full_schedule = _accumulated_run(tmp_path / "full", epochs=4)
+    assert sorted(p.name for p in (tmp_path / "full").iterdir()) == [
+        "step12.safetensors", "step3.safetensors", "step6.safetensors", "step9.safetensors"]
+    assert full_schedule.last_epoch == 12  # 3 optimizer steps an epoch
+    _accumulated_run(tmp_path / "split", epochs=2)  # "killed" after epoch 2 (step 6)
+    manabu.manual_seed(999)  # the checkpoint restores the global generator
+    history, model, schedule = _accumulated_run(tmp_path / "split", epochs=4, resume=True)
+    assert history["loss"] == full_history["loss"] and history["lr"] == full_history["lr"]
+    assert schedule.last_epoch == 12
+    assert (tmp_path / "split" / "step12.safetensors").exists()  # run.step went on from 6
+    for key, value in full_model.state_dict().items():
+        np.testing.assert_array_equal(model.state_dict()[key], value)
+
+
+def test_history_and_epoch_line_report_unscaled_losses(capsys):
+    manabu.manual_seed(0)
+    model = nn.Linear(5, 2)
+    x, y = _data()
+    loader = DataLoader(TensorDataset(x, y), batch_size=8)
+    history = train.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.0), loader,
+                        accumulation_steps=4, log_every_step=True, verbose=1,
+                        metrics=("perplexity",))
+    # lr = 0: the weights stay, so the losses can be recomputed afterwards
+    mse = nn.MSELoss()
+    losses = [float(mse(model(manabu.tensor(x[i:i + 8])), manabu.tensor(y[i:i + 8])).data)
+              for i in range(0, 32, 8)]
+    assert history["loss"][0] == pytest.approx(np.mean(losses))
+    assert [s["loss"] for s in history.steps] == pytest.approx([np.mean(losses)])
+    line = capsys.readouterr().out
+    assert f"loss {np.mean(losses):.4g}" in line
+    assert f"perplexity {math.exp(np.mean(losses)):.4g}" in line
+
+
 @pytest.mark.parametrize("k", [0, -1, 1.5, True])
 def test_accumulation_steps_are_checked(k):
     model = nn.Linear(5, 2)
@@ -129,3 +194,30 @@ def test_perplexity_is_the_exponential_of_the_loss():
     assert set(result) == {"loss", "perplexity"}
     with pytest.raises(ValueError, match="metrics must be a tuple of accuracy, perplexity"):
         train.evaluate(model, models.lm_loss, (x, y), metrics=("bleu",))
+
+
+class _Flat(nn.Module):
+    """Logits (N * T, V): the rows of (N, T) targets, flattened (no per-token accuracy)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, ids):
+        logits = self.inner(ids)  # (N, T, V)
+        return logits.reshape(-1, logits.shape[-1])  # (N*T, V)
+
+
+def test_next_token_accuracy_of_lm_logits_and_a_clean_skip_otherwise():
+    manabu.manual_seed(0)
+    table = nn.Embedding(5, 5)  # a bigram model: logits (N, T, V) of ids (N, T)
+    x = np.random.default_rng(1).integers(0, 5, size=(6, 4))
+    y = np.roll(x, -1, axis=1)
+    result = train.evaluate(table, models.lm_loss, (x, y), metrics=("accuracy", "perplexity"))
+    predicted = table.weight.numpy()[x].argmax(axis=-1)  # (N, T)
+    assert result["accuracy"] == pytest.approx((predicted == y).mean())  # over all N * T
+    assert result["perplexity"] == pytest.approx(math.exp(result["loss"]))
+    flat_loss = lambda logits, t: models.lm_loss(logits.reshape(6, 4, 5), t)  # noqa: E731
+    flat = train.evaluate(_Flat(table), flat_loss, (x, y), batch_size=6)
+    assert set(flat) == {"loss"}  # shapes that do not line up: no accuracy, no error
+    assert flat["loss"] == pytest.approx(result["loss"])

@@ -21,7 +21,7 @@ import numpy as np
 
 from manabu.cli import gpt
 from manabu.cli.args import (
-    NON_NEGATIVE, POSITIVE, POSITIVE_INT, RATE, check_out_folder, load_run,
+    NON_NEGATIVE, POSITIVE, POSITIVE_INT, RATE, check_out_folder, exit_status, load_run,
     run_folder,
 )
 
@@ -133,12 +133,7 @@ def command_train(args):
     print(f"test accuracy {100 * test['accuracy']:.2f}% (loss {test['loss']:.4f}) "
           f"after {len(history)} epochs in {seconds:.1f}s")
     print(f"run folder: {folder} (model.safetensors, model.json, metrics.json, curves.png)")
-    if history.diverged_at is not None:
-        print(f"manabu train: training diverged (epoch {history.diverged_at}'s loss grew far "
-              f"above the first step's); run again with a smaller --lr than {args.lr:g}",
-              file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(history, args.lr)
 
 
 def command_evaluate(args):

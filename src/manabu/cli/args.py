@@ -3,6 +3,7 @@ the run folders `manabu train` writes."""
 
 import argparse
 import os
+import sys
 import time
 
 
@@ -63,3 +64,13 @@ def load_run(run):
         raise ValueError(f"{run} has no model.safetensors; give a folder written by "
                          "`manabu train`")
     return io.load(path)
+
+
+def exit_status(history, lr, what="epoch"):
+    """0, or 1 with a line on stderr when training diverged (what: the record's name)."""
+    if history.diverged_at is None:
+        return 0
+    print(f"manabu train: training diverged ({what} {history.diverged_at}'s loss grew far "
+          f"above the first step's); run again with a smaller --lr than {lr:g}",
+          file=sys.stderr)
+    return 1

@@ -15,12 +15,11 @@ import argparse
 import csv
 import json
 import os
-import sys
 import time
 
 from manabu.cli.args import (
     NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, bounded, check_out_folder,
-    load_run, run_folder,
+    exit_status, load_run, run_folder,
 )
 
 TEXTS = ("tiny-shakespeare",)  # named corpora; a path to a .txt file works too
@@ -204,12 +203,7 @@ def command_train(args):
           f"after {recipe.max_iters} iterations in {seconds:.1f}s")
     print(f"run folder: {folder} (model.safetensors, tokenizer.json, checkpoint.safetensors, "
           f"metrics.json, curves.png); write text with `manabu generate {folder}`")
-    if history.diverged_at is not None:
-        print(f"manabu train: training diverged (evaluation {history.diverged_at}'s loss grew "
-              f"far above the first step's); run again with a smaller --lr than {args.lr:g}",
-              file=sys.stderr)
-        return 1
-    return 0
+    return exit_status(history, args.lr, what="evaluation")
 
 
 def _write_history(history, path):

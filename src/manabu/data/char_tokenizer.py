@@ -14,18 +14,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from manabu import atomic
-from manabu.data.text import Vocabulary
+from manabu import atomic, backend
+from manabu.data.text import Vocabulary, _integer_ids
+from manabu.tensor import unwrap
 
 if TYPE_CHECKING:
     from os import PathLike
     from typing import Any
 
-    from numpy.typing import ArrayLike
-
 __all__ = ["CharTokenizer"]
 
 _KIND = "char-tokenizer"
+_SHOWN_MISSING, _SHOWN_KNOWN = 10, 100  # the most characters an error message lists
 
 
 def _code_points(text: str) -> np.ndarray:
@@ -94,24 +94,40 @@ class CharTokenizer:
         at = np.minimum(np.searchsorted(self._sorted_points, points), len(self) - 1)
         unknown = self._sorted_points[at] != points
         if unknown.any():
-            missing = sorted({chr(p) for p in points[unknown]})
-            shown = ", ".join(repr(c) for c in missing[:10]) + (", ..." if len(missing) > 10 else "")
-            raise ValueError(
-                f"characters not in the vocabulary: {shown} ({len(missing)} distinct); the "
-                f"tokenizer knows {len(self)} characters: {self.characters!r}"
-            )
+            raise ValueError(self._missing_message(points[unknown], int(unknown.argmax())))
         return self._order[at].astype(np.int64)
 
-    def decode(self, ids: ArrayLike) -> str:
-        """The text of ``ids`` (any integer array or list, flattened).
+    def _missing_message(self, missing_points: np.ndarray, first: int) -> str:
+        missing = sorted({chr(p) for p in missing_points.tolist()})
+        shown = ", ".join(repr(c) for c in missing[:_SHOWN_MISSING])
+        if len(missing) > _SHOWN_MISSING:
+            shown += ", ..."
+        known = repr(self.characters[:_SHOWN_KNOWN])
+        if len(self) > _SHOWN_KNOWN:
+            known += "..."
+        return (f"CharTokenizer.encode: characters not in the vocabulary: {shown} "
+                f"({len(missing)} distinct, the first at index {first} of the text); the "
+                f"tokenizer knows {len(self)} characters: {known}. Build it from a text "
+                "that holds them (CharTokenizer.from_text) or remove them from the input")
+
+    def decode(self, ids: Any) -> str:
+        """The text of ``ids``: a list, an array of any shape (flattened) or a Tensor.
 
         Args:
-            ids: integer ids in [0, V)
+            ids: integer ids in [0, V) (whole floats pass; bools and fractions raise)
+
+        Example:
+            >>> tokenizer = data.CharTokenizer("ab")
+            >>> tokenizer.decode(np.array([[0, 1], [1, 1]])), tokenizer.decode([])
+            ('abbb', '')
         """
-        ids = np.asarray(ids).reshape(-1)
-        if ids.size and (ids.dtype.kind not in "iu" or ids.min() < 0 or ids.max() >= len(self)):
-            raise ValueError(f"CharTokenizer.decode: ids must be integers in [0, {len(self)}), "
-                             f"got dtype {ids.dtype}, values in [{ids.min()}, {ids.max()}]")
+        ids = unwrap(ids)
+        if backend.is_array(ids):
+            ids = backend.to_device(ids, "cpu")  # a CuPy array: the lookup runs on the host
+        ids = _integer_ids("CharTokenizer.decode", ids).reshape(-1)
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
+            raise ValueError(f"CharTokenizer.decode: ids must be in [0, {len(self)}), got "
+                             f"values in [{ids.min()}, {ids.max()}]")
         return "".join(self._chars[ids].tolist())
 
     def __eq__(self, other: object) -> bool:
@@ -134,11 +150,15 @@ class CharTokenizer:
         if not isinstance(data, dict) or data.get("kind") != _KIND:
             raise ValueError("CharTokenizer.from_dict: not a manabu character tokenizer "
                              f"(its 'kind' should be {_KIND!r})")
-        vocabulary = Vocabulary.from_dict(data)
+        if not isinstance(data.get("tokens"), list) or not isinstance(data.get("specials"), dict):
+            raise ValueError("CharTokenizer.from_dict: 'tokens' should be a list of characters "
+                             "and 'specials' a dict")
+        tokenizer = cls(data["tokens"])  # distinct single characters, checked before
+        vocabulary = Vocabulary.from_dict(data)  # the format, the specials
         if vocabulary.specials:
             raise ValueError("CharTokenizer.from_dict: a character tokenizer has no special "
                              f"tokens, this one has {vocabulary.specials}")
-        return cls(vocabulary.tokens)
+        return tokenizer
 
     def save(self, path: str | PathLike[str]) -> None:
         """Write the tokenizer as JSON, atomically.

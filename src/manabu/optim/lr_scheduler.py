@@ -2,7 +2,8 @@
 
 A large lr early moves fast; a small lr late settles into a minimum. Each scheduler
 wraps an optimizer and rewrites ``group["lr"]`` when its ``step()`` is called, usually
-once an epoch (or once a batch for WarmupCosine), after ``optimizer.step()``::
+once an epoch (or once a batch for the warm-ups WarmupCosine and NoamLR), after
+``optimizer.step()``::
 
     scheduler = StepLR(optimizer, step_size=30, gamma=0.1)
     for epoch in range(100):
@@ -313,13 +314,15 @@ class NoamLR(LRScheduler):
 
     a linear climb for ``warmup_steps`` steps, then a decay as 1 / sqrt(step); the peak,
     at s = warmup_steps, is base_lr * factor / sqrt(d_model * warmup_steps). The paper
-    sets base_lr = 1 (the optimizer's lr) and factor = 1, d_model = 512, warmup 4000.
+    sets base_lr = 1 (the optimizer's lr, which multiplies the schedule as in LambdaLR
+    rather than being replaced by it) and factor = 1, d_model = 512, warmup 4000.
     Call ``step()`` once a batch. (PyTorch has no class for it; it is ``LambdaLR`` with
     ``lambda t: factor * d_model ** -0.5 * min((t + 1) ** -0.5, (t + 1) * warmup ** -1.5)``,
     to which this is equal.)
 
     Args:
-        optimizer: the optimizer whose lr is scheduled (its lr is the base_lr factor)
+        optimizer: the optimizer whose lr is scheduled; its lr multiplies the schedule
+            (base_lr above, kept as ``initial_lr``): give lr=1.0 for the paper's values
         d_model: the model's width, >= 1
         warmup_steps: the steps of the climb, >= 1
         factor: a multiplier of the whole schedule, > 0. Default: 1.0

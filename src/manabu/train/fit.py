@@ -239,8 +239,10 @@ def _train_one_epoch(run, loss_fn, callbacks, metrics, max_grad_norm, log_every_
         # gradients accumulate over the group: each micro-batch adds its share of the mean
         (loss if size == 1 else loss * (1.0 / size)).backward()
         group_losses.append(value)
-        averages.add(value, output, targets)
+        averages.add(value, output, targets)  # per micro-batch, the loss as computed
         bar.update(1)
+        if batch_in_epoch % 10 == 0 or batch_in_epoch == batches:
+            bar.set_postfix(averages.logs(), refresh=False)
         if len(group_losses) < size:
             continue
         bad = _first_non_finite_gradient(run.named_parameters)
@@ -262,8 +264,6 @@ def _train_one_epoch(run, loss_fn, callbacks, metrics, max_grad_norm, log_every_
             run.history.steps.append({"epoch": run.epoch, "step": run.step, "loss": step_loss})
         for callback in callbacks:
             callback.on_step_end(run, step_loss)
-        if batch_in_epoch % 10 == 0 or batch_in_epoch == batches:
-            bar.set_postfix(averages.logs(), refresh=False)
     bar.close()
     return averages.logs()
 
@@ -315,7 +315,9 @@ def fit(model: Module, loss_fn: LossFn, optimizer: Optimizer, train_data: Data,
 
     train_data / val_data: a DataLoader, a Dataset or an (inputs, targets) pair (batched
     with ``batch_size``; the training data shuffled with ``seed``). ``metrics``: accuracy
-    is measured when the targets are class labels. ``resume_from``: a checkpoint written
+    is measured when the targets are class labels, perplexity when asked for (language
+    models). ``accumulation_steps``: k batches per optimizer step (勾配累積), to train with
+    batches k times larger than memory holds. ``resume_from``: a checkpoint written
     by ``ModelCheckpoint``; training continues after the epoch it holds, exactly as if it
     had never stopped. ``verbose``: 0 silent, 1 progress bar and one line per epoch.
 
@@ -345,13 +347,18 @@ def fit(model: Module, loss_fn: LossFn, optimizer: Optimizer, train_data: Data,
         verbose: 0 silent, 1 a progress bar (on a terminal) and a line per epoch.
             Default: 1
         accumulation_steps: 勾配累積 (gradient accumulation): each optimizer step averages
-            the gradients of this many batches (each loss divided by k before backward),
-            so k batches of B train as one of k * B on a mean loss. The last group of an
-            epoch may be smaller (its losses are divided by its own size). Step counts,
-            step callbacks and schedules count optimizer steps. Default: 1
+            the gradients of this many batches (each loss divided by k before backward;
+            gradient clipping and the non-finite gradient check run once a step, on the
+            accumulated gradient; a NaN loss stops at once, before any update), so k
+            batches of B train as one of k * B on a mean loss. The last group of an
+            epoch may hold fewer batches: its losses are divided by its own size, so it
+            steps with the mean gradient of its batches (each batch counts alike, a short
+            last batch too, as in PyTorch recipes). ``run.step``, ``history.steps``,
+            ``on_step_end`` and per-step schedules count optimizer steps; the epoch's loss
+            (and the progress bar) average the batches' unscaled losses. Default: 1
 
     Returns:
-        the History: one record per epoch (loss, accuracy, val_*, lr, time)
+        the History: one record per epoch (loss, accuracy, perplexity, val_*, lr, time)
 
     Example:
         >>> x, y = data.spiral(n_per_class=20)
@@ -423,8 +430,9 @@ def evaluate(model: Module, loss_fn: LossFn, data: Data, batch_size: int = 256,
         prefix: put before each key, e.g. 'val_'. Default: ''
 
     Returns:
-        ``{"loss": ...}``, with ``"accuracy"`` when the targets are class labels; means
-        weighted by batch size
+        ``{"loss": ...}``, with ``"accuracy"`` when the targets are class labels (also
+        next-token labels (N, T) of logits (N, T, V)) and ``"perplexity"`` = exp(loss)
+        when asked for; means weighted by batch size
 
     Example:
         >>> model = models.MLP(in_features=2, hidden_sizes=(8,), out_features=3)
