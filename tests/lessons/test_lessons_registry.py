@@ -10,7 +10,9 @@ from manabu.lessons import LESSONS
 TESTED = ["forward-pass", "regression", "sigmoid-vs-relu", "optimizers", "weight-init",
           "overfitting", "batch-norm", "im2col", "cnn-mnist", "residual", "normalization",
           "augmentation", "binary-addition", "bptt", "lstm-vs-gru", "bidirectional",
-          "word2vec", "char-lm", "sin-cos", "addition", "dates", "dialogue"]
+          "word2vec", "char-lm", "sin-cos", "addition", "dates", "dialogue",
+          "positional-encoding", "transformer-encoder", "gpt-shakespeare", "kv-cache",
+          "transformer-dates"]
 
 
 def test_every_lesson_is_registered_listed_and_runnable(capsys):

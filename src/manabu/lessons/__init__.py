@@ -32,6 +32,12 @@ LESSONS = {
     "addition": "manabu.lessons.addition",
     "dates": "manabu.lessons.dates",
     "dialogue": "manabu.lessons.dialogue",
+    # the Transformer: recognition, generation, conversion
+    "positional-encoding": "manabu.lessons.transformer.positional_encoding",
+    "transformer-encoder": "manabu.lessons.transformer.transformer_encoder",
+    "gpt-shakespeare": "manabu.lessons.transformer.gpt_shakespeare",
+    "kv-cache": "manabu.lessons.transformer.kv_cache",
+    "transformer-dates": "manabu.lessons.transformer.transformer_dates",
 }
 
 __all__ = ["LESSONS", "catalog", "run"]
