@@ -64,12 +64,18 @@ def training_curves(history: History | Mapping[str, Sequence[float]], path: str,
 
 
 def curves(series: Mapping[str, Sequence[float]], path: str, xlabel: str = "epoch",
-           ylabel: str = "loss", title: str | None = None, logy: bool = False) -> str:
-    """Several named curves on one axis: ``series`` maps a label to a list of values."""
+           ylabel: str = "loss", title: str | None = None, logy: bool = False,
+           x: Sequence[float] | None = None, reference: tuple[float, str] | None = None) -> str:
+    """Several named curves on one axis: ``series`` maps a label to a list of values,
+    drawn against ``x`` (default 1, 2, ...); ``reference`` (value, label) adds a dashed
+    horizontal line, e.g. a published result."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, values in series.items():
-        ax.plot(np.arange(1, len(values) + 1), values, label=label)
+        xs = np.arange(1, len(values) + 1) if x is None else x
+        ax.plot(xs, values, label=label, marker="o" if x is not None else None)
+    if reference is not None:
+        ax.axhline(reference[0], color="gray", linestyle="--", label=reference[1])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:

@@ -115,17 +115,11 @@ def run(quick=False, out="lessons-output"):
     print("sample (prompt 'ROMEO:', temperature 0.8, top-k 40):\n" + sample)
     os.makedirs(out, exist_ok=True)
     evaluations = [recipe.eval_interval * (i + 1) for i in range(recipe.epochs)]
-    plt = plot.pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for label, values in curves.items():
-        ax.plot(evaluations, values, marker="o", label=label)
-    ax.axhline(1.88, color="gray", linestyle="--", label="nanoGPT's reported 1.88")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("validation loss (nats per character)")
-    ax.set_title("character GPT on tiny-shakespeare")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    figure = plot.save_figure(fig, os.path.join(out, "gpt_shakespeare_val_loss.png"))
+    figure = plot.curves(curves, os.path.join(out, "gpt_shakespeare_val_loss.png"),
+                         x=evaluations, xlabel="iteration",
+                         ylabel="validation loss (nats per character)",
+                         title="character GPT on tiny-shakespeare",
+                         reference=(1.88, "nanoGPT's reported 1.88"))
     print(f"figure: {figure}")
     result.update(sample=sample, figures=[figure])
     return result

@@ -57,16 +57,10 @@ def run(quick=False, out="lessons-output"):
               f"{1e3 * full / n:6.2f} without ({full / cached:.1f}x)")
     print(f"identical tokens with and without the cache: {same}")
     os.makedirs(out, exist_ok=True)
-    plt = plot.pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for label, values in per_token.items():
-        ax.plot(lengths, values, marker="o", label=label)
-    ax.set_xlabel("tokens generated n")
-    ax.set_ylabel("milliseconds per token")
-    ax.set_title("greedy generation, GPT 4x128")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    figure = plot.save_figure(fig, os.path.join(out, "kv_cache_time_per_token.png"))
+    figure = plot.curves(per_token, os.path.join(out, "kv_cache_time_per_token.png"),
+                         x=list(lengths), xlabel="tokens generated n",
+                         ylabel="milliseconds per token",
+                         title="greedy generation, GPT 4x128")
     print(f"figure: {figure}")
     speedup = [f / c for f, c in zip(per_token["recomputing the context"],
                                      per_token["with the KV cache"])]
