@@ -19,22 +19,16 @@ def setup(quick=False, sides=("manabu", "torch"), batch=12, block=64):
     x, y = rng.integers(0, 65, (batch, block)), rng.integers(0, 65, (batch, block))
     manabu.manual_seed(0)
     model = GPT(config)
-    groups = gpt_param_groups(model, 0.1)
-    m_opt = optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.99))
+    m_opt = optim.AdamW(gpt_param_groups(model, 0.1), lr=1e-3, betas=(0.9, 0.99))
     run_torch = None
     if "torch" in sides:
         import torch
 
-        from manabu.models.gpt_torch import torch_gpt
+        from manabu.models.gpt_torch import torch_gpt, torch_param_groups
 
         twin = nn.copy_to_torch(model, torch_gpt(config))
-        names = {name for name, p in model.named_parameters()
-                 if any(p is q for q in groups[0]["params"])}
-        params = dict(twin.named_parameters())
-        t_opt = torch.optim.AdamW(
-            [{"params": [p for n, p in params.items() if n in names], "weight_decay": 0.1},
-             {"params": [p for n, p in params.items() if n not in names], "weight_decay": 0.0}],
-            lr=1e-3, betas=(0.9, 0.99))
+        t_opt = torch.optim.AdamW(torch_param_groups(model, twin, 0.1), lr=1e-3,
+                                  betas=(0.9, 0.99))
         t_x, t_y = torch.from_numpy(x), torch.from_numpy(y)
 
         def run_torch():

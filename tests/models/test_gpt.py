@@ -191,3 +191,18 @@ def test_a_few_steps_learn_a_repeating_text():
     assert loss.item() < 0.05
     np.testing.assert_array_equal(model.generate(np.array([[0, 1]]), 8, temperature=0)[0],
                                   np.arange(10) % 5)
+
+
+def test_torch_param_groups_mirror_ours_by_name():
+    from manabu.models.gpt_torch import torch_param_groups
+
+    model = GPT(GPTConfig(**SMALL))
+    twin = torch_gpt(model.gpt_config)
+    ours = gpt_param_groups(model, 0.1)
+    theirs = torch_param_groups(model, twin, 0.1)
+    name_of = {id(p): n for n, p in model.named_parameters()}
+    twin_name_of = {id(p): n for n, p in twin.named_parameters()}
+    for mine, other in zip(ours, theirs):
+        assert mine["weight_decay"] == other["weight_decay"]
+        assert sorted(name_of[id(p)] for p in mine["params"]) == \
+            sorted(twin_name_of[id(p)] for p in other["params"])

@@ -44,7 +44,8 @@ def add_train_arguments(train):
     group.add_argument("--n-head", type=POSITIVE_INT, help="attention heads (default 4)")
     group.add_argument("--n-embd", type=POSITIVE_INT, help="model width (default 128)")
     group.add_argument("--warmup-iters", type=NON_NEGATIVE_INT,
-                       help="steps of linear learning-rate warm-up (default 100)")
+                       help="steps of linear learning-rate warm-up (default 100; a tenth "
+                            "of --max-iters when that is 100 or fewer)")
     group.add_argument("--min-lr", type=NON_NEGATIVE,
                        help="learning rate at the end of the cosine decay (default 1e-4)")
     group.add_argument("--grad-clip", type=NON_NEGATIVE,

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from manabu.models.gpt import GPTConfig
 
-__all__ = ["torch_gpt"]
+__all__ = ["torch_gpt", "torch_param_groups"]
 
 
 def torch_gpt(config: GPTConfig) -> Any:
@@ -131,3 +131,35 @@ def torch_gpt(config: GPTConfig) -> Any:
             return idx
 
     return TorchGPT()
+
+
+def torch_param_groups(model: Any, twin: Any, weight_decay: float) -> list[dict[str, Any]]:
+    """``gpt_param_groups`` for the twin: the same two groups (decay on the Linears'
+    weights, none on the rest), matched by parameter name, for ``torch.optim.AdamW``.
+
+    Args:
+        model: the manabu GPT whose groups are mirrored
+        twin: its PyTorch twin (``torch_gpt``)
+        weight_decay: the decay of the first group
+
+    Returns:
+        ``[{"params": decayed, "weight_decay": weight_decay}, {"params": rest,
+        "weight_decay": 0.0}]`` of the twin's parameters
+
+    Example:
+        >>> from manabu.models.gpt_torch import torch_gpt, torch_param_groups
+        >>> config = models.GPTConfig(vocab_size=10, block_size=8, n_layer=1, n_head=2,
+        ...                           n_embd=16)
+        >>> model = models.GPT(config)
+        >>> decay, rest = torch_param_groups(model, torch_gpt(config), 0.1)
+        >>> len(decay["params"]), len(rest["params"])   # as gpt_param_groups
+        (4, 12)
+    """
+    from manabu.models.gpt import gpt_param_groups
+
+    decayed = {id(p) for p in gpt_param_groups(model, weight_decay)[0]["params"]}
+    names = {name for name, p in model.named_parameters() if id(p) in decayed}
+    params = dict(twin.named_parameters())
+    return [{"params": [p for n, p in params.items() if n in names],
+             "weight_decay": weight_decay},
+            {"params": [p for n, p in params.items() if n not in names], "weight_decay": 0.0}]

@@ -28,7 +28,7 @@ import numpy as np
 
 from manabu import nn, plot, random
 from manabu.data import load_tiny_shakespeare
-from manabu.models import GPT, CharGPTRecipe, char_gpt_loaders, gpt_param_groups, train_char_gpt
+from manabu.models import GPT, CharGPTRecipe, char_gpt_loaders, train_char_gpt
 from manabu.models.char_gpt import char_gpt_optimizer
 
 
@@ -50,19 +50,13 @@ def train_torch_twin(text, tokenizer, recipe, seed=0):
 def _train_torch_twin(text, tokenizer, recipe, seed):
     import torch
 
-    from manabu.models.gpt_torch import torch_gpt
+    from manabu.models.gpt_torch import torch_gpt, torch_param_groups
 
     random.manual_seed(seed)  # the weights manabu's run starts from
     start = GPT(recipe.gpt_config(len(tokenizer)))
     twin = nn.copy_to_torch(start, torch_gpt(start.gpt_config))
-    decay = {id(p) for p in gpt_param_groups(start, recipe.weight_decay)[0]["params"]}
-    names = {name for name, p in start.named_parameters() if id(p) in decay}
-    params = dict(twin.named_parameters())
-    optimizer = torch.optim.AdamW(
-        [{"params": [p for n, p in params.items() if n in names],
-          "weight_decay": recipe.weight_decay},
-         {"params": [p for n, p in params.items() if n not in names], "weight_decay": 0.0}],
-        lr=recipe.lr, betas=recipe.betas)
+    optimizer = torch.optim.AdamW(torch_param_groups(start, twin, recipe.weight_decay),
+                                  lr=recipe.lr, betas=recipe.betas)
     _, schedule = char_gpt_optimizer(start, recipe)  # the lr of every step, from manabu's
     train_loader, val_loader = char_gpt_loaders(tokenizer.encode(text), recipe, seed)
     val_losses = []
