@@ -168,7 +168,8 @@ def _architecture(model: Module) -> dict[str, Any] | None:
     return {"class": model_name(type(model)), "config": config}
 
 
-def save(model: Module, path: str, metadata: dict[str, Any] | None = None) -> str:
+def save(model: Module, path: str | os.PathLike[str],
+         metadata: dict[str, Any] | None = None) -> str:
     """Save ``model`` as ``path`` (.safetensors: weights and description) and a .json copy.
 
     Models of registered classes (``register_model``) that keep their constructor's
@@ -201,7 +202,7 @@ def save(model: Module, path: str, metadata: dict[str, Any] | None = None) -> st
         >>> type(model).__name__, model.config["hidden_sizes"], model.metadata
         ('MLP', [8], {'accuracy': 0.9})
     """
-    weights_path, json_path = _save_paths(path)
+    weights_path, json_path = _save_paths(os.fspath(path))
     description = {
         "format": "manabu",
         "version": FORMAT_VERSION,
@@ -248,7 +249,7 @@ def _warn_if_copy_differs(weights_path: str, architecture: Any) -> None:
                       "weights file is used (the .json is only a readable copy)", stacklevel=3)
 
 
-def load(path: str, model: Module | None = None) -> Module:
+def load(path: str | os.PathLike[str], model: Module | None = None) -> Module:
     """Load a model saved by ``save``: rebuilt from its file, or into ``model`` if given.
 
     ``path``: the .safetensors file, the name given to ``save``, or a run folder.
@@ -272,7 +273,7 @@ def load(path: str, model: Module | None = None) -> Module:
         >>> all((a.data == b.data).all() for a, b in zip(net.parameters(), same.parameters()))
         True
     """
-    weights_path = _weights_path(path)
+    weights_path = _weights_path(os.fspath(path))
     arrays, header = read_arrays(weights_path)
     architecture, metadata = _description(weights_path, header)
     if model is None:

@@ -373,3 +373,11 @@ def test_a_save_of_unserialisable_metadata_writes_nothing(tmp_path):
     with pytest.raises(TypeError):
         manabu.save(_small_mlp(), str(tmp_path / "m"), metadata={"bad": object()})
     assert os.listdir(tmp_path) == []
+
+
+def test_save_and_load_take_path_objects(tmp_path):
+    net = MLP(4, (3,), 2)
+    written = manabu.save(net, tmp_path / "net")
+    assert written.endswith("net.safetensors")
+    same = manabu.load(tmp_path / "net")
+    assert all((a.data == b.data).all() for a, b in zip(net.parameters(), same.parameters()))

@@ -19,8 +19,9 @@ from manabu.data.text import Vocabulary, char_tokenize, pad_sequences, word_toke
 from manabu.data.transform_dataset import TransformDataset
 from manabu.data.windows import TokenWindows
 from manabu.data.transforms import (
-    ColorJitter, Compose, Cutout, GaussianNoise, Normalize, RandomAffine, RandomCrop,
-    RandomErasing, RandomHorizontalFlip, RandomRotation, RandomVerticalFlip, Transform, mixup,
+    ColorJitter, Compose, Cutout, GaussianNoise, MaskingNoise, Normalize, RandomAffine,
+    RandomCrop, RandomErasing, RandomHorizontalFlip, RandomRotation, RandomVerticalFlip,
+    Transform, mixup,
 )
 
 __all__ = [
@@ -34,8 +35,8 @@ __all__ = [
     # text
     "CharTokenizer", "Vocabulary", "char_tokenize", "pad_sequences", "word_tokenize",
     # augmentation
-    "ColorJitter", "Compose", "Cutout", "GaussianNoise", "Normalize", "RandomAffine",
-    "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomRotation",
+    "ColorJitter", "Compose", "Cutout", "GaussianNoise", "MaskingNoise", "Normalize",
+    "RandomAffine", "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomRotation",
     "RandomVerticalFlip", "Transform", "TransformDataset", "mixup", "transform_ops",
     "transforms",
 ]

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = [
-    "ColorJitter", "Compose", "Cutout", "GaussianNoise", "Normalize", "RandomAffine",
+    "ColorJitter", "Compose", "Cutout", "GaussianNoise", "MaskingNoise", "Normalize", "RandomAffine",
     "RandomCrop", "RandomErasing", "RandomHorizontalFlip", "RandomRotation",
     "RandomVerticalFlip", "Transform", "mixup",
 ]
@@ -507,6 +507,43 @@ class GaussianNoise(Transform):
 
     def extra_repr(self) -> str:
         return f"std={self.std}, mean={self.mean}, clip={self.clip}"
+
+
+class MaskingNoise(Transform):
+    """Masking noise (マスクノイズ) for denoising autoencoders: each value is set to ``fill``
+    with probability ``p``, independently (Vincent et al., 2008); the rest are kept.
+
+    Args:
+        p: the fraction of values masked, in [0, 1]. Default: 0.3
+        fill: the value masked entries get. Default: 0
+        generator: a ``np.random.Generator``; None: manabu's global one. Default: None
+
+    Shape:
+        - Input: (C, H, W) or (N, C, H, W)
+        - Output: the same shape and dtype
+
+    Example:
+        >>> mask = data.MaskingNoise(p=0.5, generator=np.random.default_rng(0))
+        >>> out = mask(np.ones((1, 100, 100)))
+        >>> round(float(out.mean()), 2)                     # about half the pixels are left
+        0.5
+    """
+
+    def __init__(self, p: float = 0.3, fill: float = 0.0,
+                 generator: np.random.Generator | None = None) -> None:
+        super().__init__(generator)
+        if not 0 <= p <= 1:
+            raise ValueError(f"MaskingNoise: p must be in [0, 1], got {p}")
+        self.p, self.fill = p, fill
+
+    def get_params(self, shape: tuple[int, ...], rng: np.random.Generator) -> dict[str, Any]:
+        return {"masked": rng.uniform(size=shape) < self.p}
+
+    def apply(self, x: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+        return np.where(params["masked"], np.asarray(self.fill, dtype=x.dtype), x)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, fill={self.fill}"
 
 
 class ColorJitter(Transform):

@@ -49,6 +49,7 @@ from manabu.functional.attention import (
 from manabu.functional.frelu import frelu, funnel_condition
 from manabu.functional.group_norm import group_norm, instance_norm
 from manabu.functional.word2vec import embedding_dot
+from manabu.functional.latent import gaussian_kl, kl_sparsity, l1_activity, reparameterize
 from manabu.functional.tensor_math import tensor_math
 
 __all__ = [
@@ -58,13 +59,13 @@ __all__ = [
     "binary_cross_entropy_with_logits", "broadcast_to", "cat", "clamp", "clip", "concatenate",
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
     "cos", "cross_entropy", "div", "dot_product_attention", "dropout", "elu", "embedding",
-    "embedding_dot", "erf", "exp", "expand_dims", "flatten", "frelu", "funnel_condition", "gelu",
+    "embedding_dot", "erf", "exp", "expand_dims", "flatten", "frelu", "funnel_condition", "gaussian_kl", "gelu",
     "getitem", "global_avg_pool", "glu", "group_norm", "gru", "gru_cell", "hard_sigmoid",
-    "hard_tanh", "huber_loss", "identity", "instance_norm", "kl_div", "l1_loss", "layer_norm",
+    "hard_tanh", "huber_loss", "identity", "instance_norm", "kl_div", "kl_sparsity", "l1_activity", "l1_loss", "layer_norm",
     "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "lstm", "lstm_cell",
     "masked_softmax", "matmul", "max", "max_pool1d", "max_pool2d", "max_pool3d", "maximum",
     "maxout", "mean", "mean_squared_error", "merge_heads", "min", "minimum", "mish", "mse_loss",
-    "mul", "neg", "nll_loss", "pad", "pow", "prelu", "relu", "relu6", "reshape", "rnn",
+    "mul", "neg", "nll_loss", "pad", "pow", "prelu", "relu", "relu6", "reparameterize", "reshape", "rnn",
     "rnn_cell", "rrelu", "scaled_dot_product_attention", "selu", "sigmoid", "sign", "silu", "sin",
     "smooth_l1_loss", "softmax", "softplus", "split", "split_heads", "sqrt", "squeeze", "stack",
     "std", "step", "sub", "sum", "sum_to_shape", "swapaxes", "swish", "tanh", "tensor_math", "to",

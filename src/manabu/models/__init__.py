@@ -10,6 +10,9 @@ import math
 from typing import TYPE_CHECKING
 
 from manabu.model_registry import register_model
+from manabu.models.autoencoder import (
+    Autoencoder, AutoencoderLoss, ConvAutoencoder, StackedAutoencoder, pretrain_and_finetune,
+)
 from manabu.models.gpt import GPT, GPTConfig, gpt_param_groups
 from manabu.models.char_gpt import CharGPTRecipe, char_gpt_loaders, train_char_gpt
 from manabu.models.cnn import CNN1d, CNN3d, LeNet5, ResNet20, SimpleCNN, SmallVGG
@@ -17,6 +20,7 @@ from manabu.models.hred import HRED, VHRED, dialogue_pairs, kl_annealing
 from manabu.models.language import RNNLM, evaluate_lm, lm_loss, perplexity
 from manabu.models.mlp import MLP
 from manabu.models.seq2seq import Seq2Seq, Seq2SeqRegressor
+from manabu.models.vae import CVAE, VAE, VAELoss, VAEOutput, iwae_log_likelihood
 from manabu.models.word2vec import (
     CBOW, SkipGram, UnigramSampler, analogy, contexts_targets, most_similar,
     negative_sampling_loss,
@@ -34,12 +38,14 @@ __all__ = [
     "most_similar", "negative_sampling_loss", "RNNLM", "evaluate_lm", "lm_loss", "perplexity",
     "CharGPTRecipe", "char_gpt_loaders", "train_char_gpt", "GPT", "GPTConfig",
     "gpt_param_groups", "HRED", "VHRED", "Seq2Seq", "Seq2SeqRegressor", "dialogue_pairs",
-    "kl_annealing",
+    "kl_annealing", "Autoencoder", "AutoencoderLoss", "ConvAutoencoder", "StackedAutoencoder",
+    "pretrain_and_finetune", "CVAE", "VAE", "VAELoss", "VAEOutput", "iwae_log_likelihood",
 ]
 
 
 for _model in (MLP, SimpleCNN, LeNet5, SmallVGG, ResNet20, CNN1d, CNN3d, RNNLM, GPT, Seq2Seq,
-               Seq2SeqRegressor, HRED, VHRED, CBOW, SkipGram):
+               Seq2SeqRegressor, HRED, VHRED, CBOW, SkipGram, Autoencoder, ConvAutoencoder,
+               StackedAutoencoder, VAE, CVAE):
     register_model(_model)  # manabu.load may rebuild these from a file, by name
 
 

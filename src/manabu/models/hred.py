@@ -37,14 +37,13 @@ import numpy as np
 from manabu import backend, nn
 from manabu.autograd import Tensor, no_grad
 from manabu.functional.activation import tanh
-from manabu.functional.elementwise import exp
+from manabu.functional.latent import gaussian_kl, reparameterize
 from manabu.functional.loss import cross_entropy
 from manabu.functional.shape import broadcast_to, concatenate, expand_dims, split
 from manabu.models.seq2seq import (
     beam_decode, check_cell, from_hn, greedy_decode, to_hx, vocab_count,
 )
 from manabu.models.sequence import CELLS, as_ids
-from manabu.random import get_generator
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -330,21 +329,6 @@ class HRED(nn.Module):
                                self.eos_id, self.pad_id, length_penalty)
 
 
-def gaussian_kl(mu_q: Tensor, logvar_q: Tensor, mu_p: Tensor, logvar_p: Tensor) -> Tensor:
-    """KL(N(mu_q, exp(logvar_q)) || N(mu_p, exp(logvar_p))) per row, summed over the
-    latent axis: (N, Z) -> (N,).
-
-    Example:
-        >>> from manabu.models.hred import gaussian_kl
-        >>> zero, one = manabu.tensor(np.zeros((1, 2))), manabu.tensor(np.ones((1, 2)))
-        >>> gaussian_kl(one, zero, zero, zero).numpy()       # 1/2 sum (mu_q - mu_p)^2
-        array([1.])
-    """
-    ratio = exp(logvar_q - logvar_p)  # s_q / s_p
-    gap = (mu_q - mu_p) * (mu_q - mu_p) * exp(-logvar_p)  # (mu_q - mu_p)^2 / s_p
-    return 0.5 * (logvar_p - logvar_q + ratio + gap - 1.0).sum(axis=1)
-
-
 class VHRED(HRED):
     """HRED with a latent variable z per reply (see the module docstring).
 
@@ -412,9 +396,7 @@ class VHRED(HRED):
             kl = gaussian_kl(mu, logvar, mu_p, logvar_p)  # (N,)
         if not sample:
             return concatenate([c, mu], axis=1), kl
-        xp = backend.get_array_module(mu.data)
-        eps = xp.asarray(get_generator().standard_normal(mu.shape), dtype=mu.dtype)
-        z = mu + exp(0.5 * logvar) * Tensor(eps)  # reparameterisation: z = mu + sigma * eps
+        z = reparameterize(mu, logvar)  # z = mu + sigma * eps, eps ~ N(0, I)
         return concatenate([c, z], axis=1), kl  # (N, Hc + Z)
 
     def forward(self, context: Any, response_in: Any,

@@ -132,13 +132,19 @@ def as_loader(data: Data, batch_size: int = 32, shuffle: bool = False,
     """
     if isinstance(data, DataLoader):
         return data
+    num_inputs = 1
     if isinstance(data, (tuple, list)):
+        if len(data) == 2 and isinstance(data[0], (tuple, list)):
+            num_inputs = len(data[0])  # ((x1, x2, ...), y): a model of several inputs
+            data = (*data[0], data[1])
         data = TensorDataset(*[d.numpy() if isinstance(d, Tensor) else d for d in data])
     if not isinstance(data, Dataset):
         raise TypeError(
             f"expected a DataLoader, a Dataset or an (inputs, targets) pair, got {type(data).__name__}"
         )
-    return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    loader = DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    loader.num_inputs = num_inputs
+    return loader
 
 
 def _split_batch(batch: Any) -> tuple[Any, Any]:
@@ -147,8 +153,20 @@ def _split_batch(batch: Any) -> tuple[Any, Any]:
     return batch[0], batch[1]
 
 
+def _forward(model, loader, batch):
+    """(output, targets) of one batch: ``model(x)``, or ``model(x1, x2, ...)`` for data
+    given as ((x1, x2, ...), y), as Keras' fit takes a model of several inputs."""
+    count = getattr(loader, "num_inputs", 1)
+    if count == 1:
+        inputs, targets = _split_batch(batch)
+        return model(inputs), targets
+    return model(*batch[:count]), batch[count]
+
+
 def _count_correct(output, target):
     """Correct predictions in a batch, or None when the task is not classification."""
+    if not isinstance(output, Tensor):
+        return None  # e.g. a VAE's (reconstruction, mu, logvar, z)
     out, t = output.data, target.data
     if t.dtype.kind not in "iu" or out.ndim < 2 or out.shape[:-1] != t.shape:
         return None
@@ -216,8 +234,7 @@ def _train_one_epoch(run, loss_fn, callbacks, metrics, max_grad_norm, log_every_
     bar = _progress_bar(batches, f"Epoch {run.epoch}/{epochs}", verbose)
     group_losses = []
     for batch_in_epoch, batch in enumerate(run.loader, start=1):
-        inputs, targets = _split_batch(batch)
-        output = model(inputs)
+        output, targets = _forward(model, run.loader, batch)
         loss = loss_fn(output, targets)
         value = float(loss.data)
         if not group_losses:
@@ -314,7 +331,9 @@ def fit(model: Module, loss_fn: LossFn, optimizer: Optimizer, train_data: Data,
     """Train ``model`` and return its ``History``.
 
     train_data / val_data: a DataLoader, a Dataset or an (inputs, targets) pair (batched
-    with ``batch_size``; the training data shuffled with ``seed``). ``metrics``: accuracy
+    with ``batch_size``; the training data shuffled with ``seed``); a pair
+    ``((x1, x2, ...), targets)`` feeds a model of several inputs, ``model(x1, x2, ...)``
+    (a conditional VAE's images and labels). ``metrics``: accuracy
     is measured when the targets are class labels, perplexity when asked for (language
     models). ``accumulation_steps``: k batches per optimizer step (勾配累積), to train with
     batches k times larger than memory holds. ``resume_from``: a checkpoint written
@@ -447,8 +466,7 @@ def evaluate(model: Module, loss_fn: LossFn, data: Data, batch_size: int = 256,
     averages = _Averages(metrics)
     with no_grad():
         for batch in loader:
-            inputs, targets = _split_batch(batch)
-            output = model(inputs)
+            output, targets = _forward(model, loader, batch)
             averages.add(float(loss_fn(output, targets).data), output, targets)
     model.train(was_training)
     return averages.logs(prefix)
