@@ -38,6 +38,10 @@ WORKLOADS = {
            "cache", 1.5, 1e-9),
     "B8-cache": ("bench.b8_generate:setup_cache", "manabu: the same 256 tokens with the KV "
                  "cache / recomputing the context (>= 5x faster: ratio <= 0.2)", 0.2, 1e-9),
+    "B9": ("bench.b9_vae", "VAE 784-400-20, Bernoulli decoder, negative ELBO, Adam, batch 128, "
+           "1 epoch mnist-10k", 1.2, 1e-3),
+    "B10": ("bench.b10_vqvae", "VQ-VAE conv 64ch, 2 res blocks, 64 codes x 16, Adam, batch 64, "
+            "10 steps", 1.5, 1e-3),
 }
 MEMORY_WORKLOADS = ("B1", "B2", "B3", "B7", "B7b")
 

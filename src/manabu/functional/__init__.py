@@ -50,6 +50,9 @@ from manabu.functional.frelu import frelu, funnel_condition
 from manabu.functional.group_norm import group_norm, instance_norm
 from manabu.functional.word2vec import embedding_dot
 from manabu.functional.latent import gaussian_kl, kl_sparsity, l1_activity, reparameterize
+from manabu.functional.vector_quantize import (
+    nearest_code, squared_distances, straight_through, vector_quantize,
+)
 from manabu.functional.tensor_math import tensor_math
 
 __all__ = [
@@ -65,9 +68,9 @@ __all__ = [
     "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "lstm", "lstm_cell",
     "masked_softmax", "matmul", "max", "max_pool1d", "max_pool2d", "max_pool3d", "maximum",
     "maxout", "mean", "mean_squared_error", "merge_heads", "min", "minimum", "mish", "mse_loss",
-    "mul", "neg", "nll_loss", "pad", "pow", "prelu", "relu", "relu6", "reparameterize", "reshape", "rnn",
+    "mul", "nearest_code", "neg", "nll_loss", "pad", "pow", "prelu", "relu", "relu6", "reparameterize", "reshape", "rnn",
     "rnn_cell", "rrelu", "scaled_dot_product_attention", "selu", "sigmoid", "sign", "silu", "sin",
-    "smooth_l1_loss", "softmax", "softplus", "split", "split_heads", "sqrt", "squeeze", "stack",
-    "std", "step", "sub", "sum", "sum_to_shape", "swapaxes", "swish", "tanh", "tensor_math", "to",
-    "transpose", "unbroadcast", "unsqueeze", "var", "where",
+    "smooth_l1_loss", "softmax", "softplus", "split", "split_heads", "sqrt", "squared_distances", "squeeze", "stack",
+    "std", "step", "straight_through", "sub", "sum", "sum_to_shape", "swapaxes", "swish", "tanh", "tensor_math", "to",
+    "transpose", "unbroadcast", "unsqueeze", "var", "vector_quantize", "where",
 ]

@@ -38,6 +38,12 @@ LESSONS = {
     "gpt-shakespeare": "manabu.lessons.transformer.gpt_shakespeare",
     "kv-cache": "manabu.lessons.transformer.kv_cache",
     "transformer-dates": "manabu.lessons.transformer.transformer_dates",
+    # generative models: autoencoders, latent variables
+    "autoencoder": "manabu.lessons.generative.autoencoder",
+    "denoising": "manabu.lessons.generative.denoising",
+    "vae": "manabu.lessons.generative.vae",
+    "cvae": "manabu.lessons.generative.cvae",
+    "vq-vae": "manabu.lessons.generative.vq_vae",
 }
 
 __all__ = ["LESSONS", "catalog", "run"]

@@ -1,0 +1,1 @@
+"""Lessons on generative models: autoencoders, RBMs, VAEs, VQ-VAE."""
