@@ -206,3 +206,21 @@ def test_torch_param_groups_mirror_ours_by_name():
         assert mine["weight_decay"] == other["weight_decay"]
         assert sorted(name_of[id(p)] for p in mine["params"]) == \
             sorted(twin_name_of[id(p)] for p in other["params"])
+
+
+def test_generate_never_draws_suppressed_tokens():
+    manabu.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=5, block_size=8, n_layer=1, n_head=1, n_embd=8))
+    ids = model.generate(np.zeros((20, 1), dtype=np.int64), 12, temperature=2.0,
+                         generator=np.random.default_rng(0), suppress_tokens=[0, 3])
+    drawn = set(np.unique(ids[:, 1:]).tolist())
+    assert drawn and not drawn & {0, 3}
+    greedy = model.generate(np.zeros((2, 1), dtype=np.int64), 4, temperature=0)
+    top = int(greedy[0, 1])
+    again = model.generate(np.zeros((2, 1), dtype=np.int64), 4, temperature=0,
+                           suppress_tokens=[top])
+    assert top not in again[:, 1:2]
+    with pytest.raises(ValueError, match=r"suppress_tokens must be ids in \[0, 5\)"):
+        model.generate(np.zeros((1, 1), dtype=np.int64), 1, suppress_tokens=[7])
+    with pytest.raises(ValueError, match="no token to draw"):
+        model.generate(np.zeros((1, 1), dtype=np.int64), 1, suppress_tokens=range(5))

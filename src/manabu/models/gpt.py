@@ -242,7 +242,8 @@ class GPT(nn.Module):
 
     def generate(self, idx: ArrayLike, max_new_tokens: int, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None, use_cache: bool = True,
-                 generator: np.random.Generator | None = None) -> np.ndarray:
+                 generator: np.random.Generator | None = None,
+                 suppress_tokens: ArrayLike | None = None) -> np.ndarray:
         """Continue ``idx`` (N, T) by ``max_new_tokens`` tokens, each drawn from the
         model's next-token distribution, in eval mode and without a graph.
 
@@ -266,6 +267,8 @@ class GPT(nn.Module):
                 Default: True
             generator: the ``np.random.Generator`` to sample with; None for manabu's
                 global one (``manabu.manual_seed``). Default: None
+            suppress_tokens: ids that are never drawn (their logits become -inf), e.g. a
+                start token that only begins sequences; None for none. Default: None
 
         Returns:
             the ids (N, T + max_new_tokens), int64, prompt included
@@ -275,16 +278,29 @@ class GPT(nn.Module):
         ids = (ids[None, :] if ids.ndim == 1 else ids).astype(np.int64)
         self._check(ids[:, -self.gpt_config.block_size:])
         generator = get_generator() if generator is None else generator
+        suppressed = self._suppressed(suppress_tokens)
         was_training = self.training
         self.eval()
         try:
             with no_grad():
                 return self._generate(ids, max_new_tokens, temperature, top_k, top_p,
-                                      use_cache, generator)
+                                      use_cache, generator, suppressed)
         finally:
             self.train(was_training)
 
-    def _generate(self, ids, max_new_tokens, temperature, top_k, top_p, use_cache, generator):
+    def _suppressed(self, tokens):
+        """The suppressed ids as an int64 array (empty for None), each checked."""
+        ids = np.asarray([] if tokens is None else tokens, dtype=np.int64).reshape(-1)
+        vocab = self.gpt_config.vocab_size
+        if ids.size and (ids.min() < 0 or ids.max() >= vocab):
+            raise ValueError(f"GPT.generate: suppress_tokens must be ids in [0, {vocab}), "
+                             f"got {ids.tolist()}")
+        if ids.size and np.unique(ids).size >= vocab:
+            raise ValueError("GPT.generate: suppress_tokens leaves no token to draw")
+        return ids
+
+    def _generate(self, ids, max_new_tokens, temperature, top_k, top_p, use_cache, generator,
+                  suppressed):
         block = self.gpt_config.block_size
         caches = None
         for _ in range(max_new_tokens):
@@ -296,6 +312,7 @@ class GPT(nn.Module):
             else:  # one new position, attending to the cached ones
                 logits = self(ids[:, -1:], caches=caches)
             last = np.asarray(backend.to_device(logits.data[:, -1], "cpu"), np.float64)  # (N, V)
+            last[:, suppressed] = -np.inf
             ids = np.concatenate([ids, _sample(last, temperature, top_k, top_p, generator)],
                                  axis=1)
         return ids

@@ -38,7 +38,6 @@ from manabu.functional.embedding import embedding, scatter_rows
 from manabu.functional.loss import mse_loss
 from manabu.functional.vector_quantize import nearest_code, vector_quantize
 from manabu.models.gpt import GPT, GPTConfig, gpt_param_groups
-from manabu.models.gpt import _check_sampling, _sample  # GPT.generate's own sampling
 from manabu.nn.parameter import Parameter
 from manabu.random import get_generator
 
@@ -404,9 +403,8 @@ def sample_codes(prior: GPT, n: int, num_codes: int, length: int, temperature: f
                  generator: np.random.Generator | None = None) -> np.ndarray:
     """n code sequences (n, length) drawn from the prior after the start token S = K.
 
-    As ``GPT.generate`` (the same KV cache and the same temperature / top-k sampling),
-    except that the start token is never drawn: its logit is set to -inf at every step,
-    so each code is drawn from p(k_t | k_<t) renormalised over the K codes.
+    ``GPT.generate`` with the start token suppressed (its logit -inf at every step), so
+    each code is drawn from p(k_t | k_<t) renormalised over the K codes.
 
     Args:
         prior: the GPT from ``train_code_prior`` (vocabulary K + 1)
@@ -420,24 +418,9 @@ def sample_codes(prior: GPT, n: int, num_codes: int, length: int, temperature: f
     Returns:
         int64 codes (n, length), each in [0, K)
     """
-    _check_sampling(length, temperature, top_k, None)
-    generator = get_generator() if generator is None else generator
-    ids = np.full((n, 1), num_codes, np.int64)  # the start token
-    caches = [{} for _ in prior.h]
-    was_training = prior.training
-    prior.eval()
-    try:
-        with no_grad():
-            logits = prior(ids, caches=caches)  # (n, 1, K + 1)
-            for t in range(length):
-                last = np.asarray(backend.to_device(logits.data[:, -1], "cpu"), np.float64)
-                last[:, num_codes] = -np.inf  # never the start token
-                step = _sample(last, temperature, top_k, None, generator)  # (n, 1)
-                ids = np.concatenate([ids, step], axis=1)
-                if t + 1 < length:
-                    logits = prior(step, caches=caches)  # one new position
-    finally:
-        prior.train(was_training)
+    start = np.full((n, 1), num_codes, np.int64)  # the start token S = K
+    ids = prior.generate(start, length, temperature=temperature, top_k=top_k,
+                         generator=generator, suppress_tokens=[num_codes])
     return ids[:, 1:]
 
 
