@@ -12,7 +12,8 @@ TESTED = ["forward-pass", "regression", "sigmoid-vs-relu", "optimizers", "weight
           "augmentation", "binary-addition", "bptt", "lstm-vs-gru", "bidirectional",
           "word2vec", "char-lm", "sin-cos", "addition", "dates", "dialogue",
           "positional-encoding", "transformer-encoder", "gpt-shakespeare", "kv-cache",
-          "transformer-dates", "autoencoder", "denoising", "vae", "cvae", "vq-vae"]
+          "transformer-dates", "autoencoder", "denoising", "stacked-pretraining", "rbm",
+          "vae", "cvae", "vq-vae"]
 
 
 def test_every_lesson_is_registered_listed_and_runnable(capsys):

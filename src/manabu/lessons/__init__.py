@@ -41,6 +41,8 @@ LESSONS = {
     # generative models: autoencoders, latent variables
     "autoencoder": "manabu.lessons.generative.autoencoder",
     "denoising": "manabu.lessons.generative.denoising",
+    "stacked-pretraining": "manabu.lessons.generative.stacked_pretraining",
+    "rbm": "manabu.lessons.generative.rbm",
     "vae": "manabu.lessons.generative.vae",
     "cvae": "manabu.lessons.generative.cvae",
     "vq-vae": "manabu.lessons.generative.vq_vae",

@@ -12,15 +12,18 @@ contrastive divergence). Then the stack becomes an MLP with a new output layer a
 whole network is fine-tuned on the labels (``models.pretrain_and_finetune``).
 
 The task: mnist-10k with only 100 labels (10 a class) for fine-tuning, the 8,000
-training images without labels for pre-training, and the 2,000 test images to score. The
+training images without labels for pre-training, and the 2,000 test images to score
+(the first 500 in quick mode). The
 network: 784-256-256-256-256-10, sigmoid, Adam. Each method runs with 3 seeds (each seed
 draws its own 100 labelled images and initial weights).
 
 Figure: test accuracy per fine-tuning epoch, the mean of the seeds for each start.
 
-Expect (full; measured __ s on 2 cores): test accuracy, mean [min, max] of 3 seeds:
-random start __, stacked denoising autoencoder __, DBN __. Quick (2,000 unlabelled
-images, 784-128-128-128-10, 2 seeds): __.
+Expect (full: 10 pre-training epochs a layer, 60 of fine-tuning, 3 seeds; measured
+130 s on 2 cores): test accuracy, mean [min, max]: random start 0.724 [0.705, 0.754],
+stacked denoising autoencoder 0.810 [0.788, 0.841], DBN 0.831 [0.806, 0.856]: pre-training
+is worth 9 to 11 points. Quick (3 pre-training epochs, 2 seeds, 500 test images, 30 s):
+0.724, 0.756 and 0.799.
 """
 
 import os
@@ -59,10 +62,10 @@ def pretrained(stack, unlabelled, labelled, test, pretrain_epochs, epochs, seed,
 def run(quick=False, out="lessons-output"):
     (x, y), test = load_mnist_10k(flatten=True)
     if quick:
-        x, y, test = x[:2000], y[:2000], (test[0][:500], test[1][:500])
-    sizes = (784, 128, 128, 128) if quick else (784, 256, 256, 256, 256)
+        test = (test[0][:500], test[1][:500])
+    sizes = (784, 256, 256, 256, 256)
     seeds = (0, 1) if quick else (0, 1, 2)
-    pretrain_epochs, epochs = (3, 40) if quick else (10, 60)
+    pretrain_epochs, epochs = (3, 60) if quick else (10, 60)
     starts = {
         "random start": lambda labelled, seed: from_random_start(sizes, labelled, test,
                                                                  epochs, seed),
