@@ -158,6 +158,8 @@ def test_errors_are_clear():
         VectorQuantizer(1, 4)
     with pytest.raises(ValueError, match="a codebook needs at least 2 codes"):
         VQVAE(num_codes=1)
+    with pytest.raises(ValueError, match=r"code_dim \(the latent size\) must be a whole number"):
+        VQVAE(code_dim=0)
     model = tiny_vqvae()
     with pytest.raises(ValueError, match=r"images must be \(N, 1, 28, 28\).*flatten=False"):
         model(np.zeros((2, 784), np.float32))

@@ -258,6 +258,7 @@ class VQVAE(nn.Module):
                              f"stride-2 convolutions halve it twice), got {image_size!r}")
         h = _whole("VQVAE", "hidden_channels", hidden_channels, low=2)
         blocks = _whole("VQVAE", "num_residual_blocks", num_residual_blocks, low=0)
+        _whole("VQVAE", "code_dim (the latent size)", code_dim)
         if output not in _OUTPUTS:
             raise ValueError(f"VQVAE: output must be one of {_OUTPUTS}, got {output!r}")
         self.config = {"in_channels": c, "image_size": size, "hidden_channels": h,

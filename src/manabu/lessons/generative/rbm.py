@@ -13,9 +13,15 @@ same way) whose log Z can be summed exactly over its 2^12 hidden states.
 Figures: 64 learned filters (each hidden unit's weights as a 28x28 image), samples of the
 PCD model after 1,000 Gibbs steps from noise, and the two measures per epoch.
 
-Expect (full: 8,000 images, 15 epochs; measured __ s on 2 cores): reconstruction error
-CD-1 __, PCD __; test log-likelihood by AIS CD-1 __, PCD __ nats per image; small RBM:
-AIS __ against the exact log Z __. Quick (2,000 images, 3 epochs, 64 hidden units): __.
+Expect (full: 8,000 images, 15 epochs, AIS with 100 chains and 5,000 temperatures;
+measured 322 s on one core): reconstruction error CD-1 0.0296, PCD 0.0314, yet the test
+log-likelihood is -159.4 nats per image for CD-1 and -130.1 for PCD: CD-1 rebuilds its
+inputs slightly better and models p(v) far worse (its negative samples never leave the
+data, so it cannot see the modes it puts elsewhere). Small RBM: AIS 214.969 [214.958,
+214.979] against the exact log Z 214.968. The Gibbs samples are digits, many of them 8s
+(the chains settle in a few deep modes). Quick (2,000 images, 3 epochs, 64 hidden units,
+1,000 temperatures, 11 s): reconstruction 0.073 and 0.093, log-likelihood -381.9 and
+-255.9, AIS 306.878 against 306.873.
 """
 
 import os
