@@ -1,13 +1,16 @@
 """Test set-up shared by every test file: where the test data lives, and the helpers the
-lesson tests share (data set in MANABU_DATA, a lesson run through the CLI, a figure check).
+tests share (data set in MANABU_DATA, a lesson run through the CLI, a figure check, a
+save/load round trip).
 
 MNIST (test set) and tiny-shakespeare come from the package's embedded copies, so no data
 test ever skips or touches the network, with or without ../shared/data."""
 
 import json
 
+import numpy as np
 import pytest
 
+import manabu
 from manabu import cli
 from manabu.data.datasets import download
 
@@ -67,3 +70,22 @@ def run_lesson(tmp_path, capsys):
         return json.loads(printed[printed.index("{"):])
 
     return run
+
+
+@pytest.fixture
+def assert_round_trip(tmp_path):
+    """Checks that manabu.save then manabu.load rebuild a model of the same class and
+    config with the same weights."""
+    import numpy as np
+
+    def check(model):
+        path = tmp_path / type(model).__name__
+        manabu.save(model, path)
+        loaded = manabu.load(path)
+        assert type(loaded) is type(model) and loaded.config == model.config
+        saved, restored = model.state_dict(), loaded.state_dict()
+        assert list(saved) == list(restored)
+        for name in saved:
+            np.testing.assert_array_equal(saved[name], restored[name], err_msg=name)
+
+    return check

@@ -134,16 +134,11 @@ def test_pretrain_and_finetune_is_one_call(digits):
     assert history.epochs[-1]["val_accuracy"] > 0.4
 
 
-def test_autoencoders_save_and_load(tmp_path):
+def test_autoencoders_save_and_load(assert_round_trip):
     for model in (models.Autoencoder(hidden_sizes=(8,), latent_dim=2),
                   models.ConvAutoencoder(channels=(2,), latent_dim=3, image_size=8),
                   models.StackedAutoencoder(sizes=(12, 6, 3))):
-        path = tmp_path / type(model).__name__
-        manabu.save(model, path)
-        loaded = manabu.load(path)
-        assert type(loaded) is type(model)
-        for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
-            np.testing.assert_array_equal(a, b, err_msg=name)
+        assert_round_trip(model)
 
 
 def test_autoencoder_errors_name_the_fix():

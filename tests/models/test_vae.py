@@ -105,14 +105,10 @@ def test_sample_decode_and_reconstruct_shapes_and_reproducibility():
     assert vae.reconstruct(x).shape == (2, 1, 28, 28)
 
 
-def test_vaes_save_and_load(tmp_path):
+def test_vaes_save_and_load(assert_round_trip):
     for model in (models.VAE(hidden_sizes=(8,), latent_dim=2, likelihood="gaussian"),
                   models.CVAE(num_classes=4, hidden_sizes=(8,), latent_dim=2)):
-        manabu.save(model, tmp_path / type(model).__name__)
-        loaded = manabu.load(tmp_path / type(model).__name__)
-        assert loaded.config == model.config
-        for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
-            np.testing.assert_array_equal(a, b, err_msg=name)
+        assert_round_trip(model)
 
 
 def test_vae_errors_name_the_fix():

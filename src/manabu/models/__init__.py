@@ -19,7 +19,7 @@ from manabu.models.cnn import CNN1d, CNN3d, LeNet5, ResNet20, SimpleCNN, SmallVG
 from manabu.models.hred import HRED, VHRED, dialogue_pairs, kl_annealing
 from manabu.models.language import RNNLM, evaluate_lm, lm_loss, perplexity
 from manabu.models.mlp import MLP
-from manabu.models.rbm import DBN, RBM, train_rbm
+from manabu.models.rbm import DBN, RBM, base_rate_bias, train_rbm
 from manabu.models.seq2seq import Seq2Seq, Seq2SeqRegressor
 from manabu.models.vae import CVAE, VAE, VAELoss, VAEOutput, iwae_log_likelihood
 from manabu.models.vq_vae import (
@@ -45,7 +45,7 @@ __all__ = [
     "gpt_param_groups", "HRED", "VHRED", "Seq2Seq", "Seq2SeqRegressor", "dialogue_pairs",
     "kl_annealing", "Autoencoder", "AutoencoderLoss", "ConvAutoencoder", "StackedAutoencoder",
     "pretrain_and_finetune", "CVAE", "VAE", "VAELoss", "VAEOutput", "iwae_log_likelihood",
-    "DBN", "RBM", "train_rbm", "VQVAE", "VectorQuantizer", "code_perplexity", "sample_codes", "sample_images",
+    "DBN", "RBM", "base_rate_bias", "train_rbm", "VQVAE", "VectorQuantizer", "code_perplexity", "sample_codes", "sample_images",
     "train_code_prior", "train_vqvae",
 ]
 

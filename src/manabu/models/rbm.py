@@ -47,16 +47,22 @@ from manabu.models.mlp import MLP
 from manabu.random import get_generator
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
-__all__ = ["DBN", "RBM", "free_energy", "train_rbm"]
+__all__ = ["DBN", "RBM", "base_rate_bias", "free_energy", "train_rbm"]
 
 _VISIBLE = ("bernoulli", "gaussian")
-_MAX_ENUMERATED = 1 << 22  # states log_partition sums over; beyond, use AIS
+# log_partition sums over at most 2^22 states; each costs a pass over the other layer
+# (2^22 x 784 softplus terms take about half a minute), so beyond that AIS is the way
+_MAX_ENUMERATED = 1 << 22
+_CHUNK = 1 << 12  # states enumerated at once: (4096, 784) float64 is 26 MB
 
 
 def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # stable for any z
+    """1 / (1 + exp(-z)) for any z: exp sees only -|z| (no overflow), and small
+    probabilities keep their relative precision (0.5 (1 + tanh(z / 2)) would not)."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 def _softplus(z):
@@ -66,6 +72,21 @@ def _softplus(z):
 def _logsumexp(a):
     top = a.max()
     return float(top + np.log(np.exp(a - top).sum()))
+
+
+def base_rate_bias(x: Any, eps: float = 1e-3) -> np.ndarray:
+    """The visible biases of the "base-rate" RBM: b_i = log(p_i / (1 - p_i)), p_i the mean
+    of column i of x clipped to [eps, 1 - eps] (V,). Without weights, an RBM with these
+    biases gives each pixel its frequency in the data: a good start for the visible biases
+    (Hinton's practical guide) and the usual base distribution of AIS (Salakhutdinov &
+    Murray 2008).
+
+    Example:
+        >>> base_rate_bias(np.array([[0.0, 1.0, 1.0], [1.0, 1.0, 0.0]])).round(2)
+        array([0.  , 6.91, 0.  ])
+    """
+    p = np.clip(np.asarray(x, dtype=np.float64).reshape(len(x), -1).mean(axis=0), eps, 1 - eps)
+    return np.log(p) - np.log1p(-p)
 
 
 class RBM(nn.Module):
@@ -120,7 +141,10 @@ class RBM(nn.Module):
         v = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=self.weight.dtype)
         if v.ndim != 2 or v.shape[1] != self.n_visible:
             raise ValueError(f"RBM: expected visible units (N, {self.n_visible}), got shape "
-                             f"{v.shape}; flatten images to rows (x.reshape(len(x), -1))")
+                             f"{v.shape}; flatten images to rows (x.reshape(len(x), -1)), "
+                             "and give one example as a row (v[None])")
+        if not np.isfinite(v).all():
+            raise ValueError("RBM: the visible units hold NaN or inf; clean the data first")
         if self.visible == "bernoulli" and v.size and (v.min() < 0 or v.max() > 1):
             raise ValueError(
                 f"RBM(visible='bernoulli') expects values in [0, 1], got {v.min():.4g} .. "
@@ -152,8 +176,10 @@ class RBM(nn.Module):
 
     def sample_visible(self, h: Any, generator: np.random.Generator | None = None) -> np.ndarray:
         """v ~ p(v | h) (N, V)."""
-        mean = self.visible_mean(h)
-        rng = _rng(generator)
+        return self._draw_visible(self.visible_mean(h), _rng(generator))
+
+    def _draw_visible(self, mean, rng):
+        """v ~ Bernoulli(mean), or N(mean, sigma^2) for Gaussian units: (N, V)."""
         if self.visible == "gaussian":
             return mean + self.sigma * rng.standard_normal(mean.shape).astype(mean.dtype)
         return (rng.random(mean.shape) < mean).astype(mean.dtype)
@@ -167,10 +193,9 @@ class RBM(nn.Module):
         rng = _rng(generator)
         v = self._check(v)
         for _ in range(int(k)):
-            h = self.sample_hidden(v, rng)
-            mean = self.visible_mean(h)
-            v = self.sample_visible(h, rng) if self.visible == "bernoulli" else \
-                mean + self.sigma * rng.standard_normal(mean.shape).astype(mean.dtype)
+            h = self.sample_hidden(v, rng)  # (N, H), 0s and 1s
+            mean = self.visible_mean(h)  # (N, V)
+            v = self._draw_visible(mean, rng)
         return v, mean
 
     # -- energies and learning ----------------------------------------------------------
@@ -214,37 +239,60 @@ class RBM(nn.Module):
         if 2 ** states > _MAX_ENUMERATED:
             raise ValueError(f"RBM.log_partition: 2^{states} states are too many to sum; "
                              "estimate log Z with ais_log_partition()")
-        W, b, c = (p.data.astype(np.float64) for p in
-                   (self.weight, self.visible_bias, self.hidden_bias))
         if self.visible == "bernoulli" and self.n_visible < self.n_hidden:
-            v = _all_binary(self.n_visible)  # (2^V, V)
-            return _logsumexp(v @ b + _softplus(v @ W.T + c).sum(axis=1))
-        h = _all_binary(self.n_hidden)  # (2^H, H)
-        a = h @ W  # W^T h for every h: (2^H, V)
+            terms = [self._visible_terms(v) for v in _binary_chunks(self.n_visible)]
+            return _logsumexp(np.concatenate(terms))
+        terms = [self._hidden_terms(h) for h in _binary_chunks(self.n_hidden)]
         if self.visible == "bernoulli":
-            return _logsumexp(h @ c + _softplus(a + b).sum(axis=1))
+            return _logsumexp(np.concatenate(terms))
         # Gaussian: the integral over v of exp(-|v - b|^2 / 2s^2 + v.a / s) for each h
         gauss = 0.5 * self.n_visible * math.log(2 * math.pi * self.sigma ** 2)
-        return _logsumexp(h @ c + a @ b / self.sigma + 0.5 * (a * a).sum(axis=1)) + gauss
+        return _logsumexp(np.concatenate(terms)) + gauss
+
+    def _float64_parameters(self):
+        return (p.data.astype(np.float64) for p in
+                (self.weight, self.visible_bias, self.hidden_bias))
+
+    def _visible_terms(self, v):
+        """-F(v) = b.v + sum_j softplus(c_j + W_j v) for rows of visible states v (S,)."""
+        W, b, c = self._float64_parameters()
+        return v @ b + _softplus(v @ W.T + c).sum(axis=1)
+
+    def _hidden_terms(self, h):
+        """log of sum (Bernoulli) or integral (Gaussian, less the (2 pi s^2)^(V/2) factor)
+        over v of exp(-E(v, h)), for rows of hidden states h (S,): with a = W^T h,
+        Bernoulli c.h + sum_i softplus(b_i + a_i); Gaussian c.h + a.b / s + |a|^2 / 2."""
+        W, b, c = self._float64_parameters()
+        a = h @ W  # W^T h for every h: (S, V)
+        if self.visible == "bernoulli":
+            return h @ c + _softplus(a + b).sum(axis=1)
+        return h @ c + a @ b / self.sigma + 0.5 * (a * a).sum(axis=1)
 
     def ais_log_partition(self, num_chains: int = 100, betas: int | Sequence[float] = 10000,
-                          generator: np.random.Generator | None = None
-                          ) -> tuple[float, tuple[float, float]]:
+                          generator: np.random.Generator | None = None,
+                          base_visible_bias: Any = None) -> tuple[float, tuple[float, float]]:
         """Annealed importance sampling estimate of log Z, with the bounds log(mean w +- 3
         standard errors).
 
-        The path anneals the hidden units in: p_beta(v) ∝ exp(visible terms) *
-        prod_j (1 + exp(beta (c_j + W_j v))) from beta = 0, an RBM without weights whose
-        log Z_0 is known (its visible units are independent, each hidden unit adds log 2),
-        to beta = 1, this RBM. Each chain starts from an exact sample of p_0, and at every
-        beta_k adds log p*_k(v) - log p*_(k-1)(v) to its log weight, then takes one Gibbs
-        step that leaves p_k invariant; log Z = log Z_0 + log mean(weights).
+        The path runs from a base RBM p_0 without weights, whose log Z_0 is known (its
+        visible units are independent, each hidden unit adds log 2), to this RBM, through
+
+            log p*_beta(v) = (1 - beta) base(v) + beta visible(v)
+                             + sum_j softplus(beta (c_j + W_j v / s))
+
+        (visible(v) = b.v for Bernoulli units, -|v - b|^2 / 2s^2 for Gaussian ones; base(v)
+        the same with the base biases b_A). Each chain starts from an exact sample of p_0,
+        and at every beta_k adds log p*_k(v) - log p*_(k-1)(v) to its log weight, then takes
+        one Gibbs step that leaves p_k invariant; log Z = log Z_0 + log mean(weights).
 
         Args:
             num_chains: independent runs M. Default: 100
             betas: the number of intermediate temperatures (spaced evenly in [0, 1]) or
                 the increasing sequence from 0 to 1 itself. Default: 10000
             generator: a ``np.random.Generator``; None: manabu's global one. Default: None
+            base_visible_bias: b_A (V,); ``base_rate_bias(x_train)`` is Salakhutdinov &
+                Murray's choice, a base close to the data. None: the RBM's own visible
+                biases. Default: None
         """
         rng = _rng(generator)
         betas = np.linspace(0, 1, int(betas) + 1) if np.isscalar(betas) else \
@@ -252,41 +300,49 @@ class RBM(nn.Module):
         if betas[0] != 0 or betas[-1] != 1 or np.any(np.diff(betas) <= 0):
             raise ValueError("RBM.ais_log_partition: betas must increase from 0 to 1")
         b = self.visible_bias.data.astype(np.float64)
-        v = self._sample_base(num_chains, rng)
+        base = b if base_visible_bias is None else \
+            np.asarray(base_visible_bias, dtype=np.float64).reshape(-1)
+        if base.shape != b.shape:
+            raise ValueError(f"RBM.ais_log_partition: base_visible_bias needs shape "
+                             f"({self.n_visible},), got {base.shape}")
+        v = self._draw_visible(self._base_mean(base, num_chains), rng)  # (M, V)
         log_w = np.zeros(num_chains)
         for previous, beta in zip(betas[:-1], betas[1:]):
             inputs = self._hidden_input(v)  # c + W v / s, (M, H)
+            log_w += (beta - previous) * self._visible_gap(v, base)
             log_w += _softplus(beta * inputs).sum(1) - _softplus(previous * inputs).sum(1)
             h = (rng.random(inputs.shape) < _sigmoid(beta * inputs)).astype(v.dtype)
-            v = self._visible_at(h, beta, rng)
+            v = self._visible_at(h, beta, base, rng)
+        return _ais_result(log_w, self._base_log_partition(base))
+
+    def _base_mean(self, base, n):
+        """The mean of p_0 repeated n times: sigmoid(b_A) or b_A, (n, V)."""
+        mean = base if self.visible == "gaussian" else _sigmoid(base)
+        return np.repeat(mean[None], n, axis=0)
+
+    def _base_log_partition(self, base):
+        """log Z_0 = H log 2 + sum_i log(1 + exp(b_A,i)), or + (V/2) log(2 pi s^2)."""
         if self.visible == "gaussian":
             log_z0 = 0.5 * self.n_visible * math.log(2 * math.pi * self.sigma ** 2)
         else:
-            log_z0 = float(_softplus(b).sum())
-        log_z0 += self.n_hidden * math.log(2.0)
-        top = log_w.max()
-        w = np.exp(log_w - top)  # the weights, scaled by exp(-top) so none overflows
-        mean = w.mean()
-        error = 3 * w.std(ddof=1) / math.sqrt(num_chains) if num_chains > 1 else 0.0
-        offset = log_z0 + top
-        low = offset + math.log(mean - error) if mean > error else -math.inf
-        return offset + math.log(mean), (low, offset + math.log(mean + error))
+            log_z0 = float(_softplus(base).sum())
+        return log_z0 + self.n_hidden * math.log(2.0)
 
-    def _sample_base(self, n, rng):
-        """n exact samples of p_0: independent visible units with the RBM's own biases."""
+    def _visible_gap(self, v, base):
+        """visible(v) - base(v), the change of the visible terms per unit of beta (M,)."""
         b = self.visible_bias.data.astype(np.float64)
         if self.visible == "gaussian":
-            return b + self.sigma * rng.standard_normal((n, self.n_visible))
-        return (rng.random((n, self.n_visible)) < _sigmoid(b)).astype(np.float64)
+            return (((v - base) ** 2).sum(1) - ((v - b) ** 2).sum(1)) / (2 * self.sigma ** 2)
+        return v @ (b - base)
 
-    def _visible_at(self, h, beta, rng):
-        """v ~ p_beta(v | h): the interaction term scaled by beta."""
+    def _visible_at(self, h, beta, base, rng):
+        """v ~ p_beta(v | h): the biases (1 - beta) b_A + beta b, the interaction scaled by
+        beta, (M, V)."""
         W, b = self.weight.data.astype(np.float64), self.visible_bias.data.astype(np.float64)
+        bias = (1 - beta) * base + beta * b
         if self.visible == "gaussian":
-            return b + beta * self.sigma * (h @ W) + self.sigma * rng.standard_normal(
-                (len(h), self.n_visible))
-        return (rng.random((len(h), self.n_visible)) < _sigmoid(beta * (h @ W) + b)).astype(
-            np.float64)
+            return self._draw_visible(bias + beta * self.sigma * (h @ W), rng)
+        return self._draw_visible(_sigmoid(beta * (h @ W) + bias), rng)
 
     def log_likelihood(self, v: Any, log_z: float) -> float:
         """mean log p(v) = mean(-F(v)) - log Z, in nats, for a given (exact or AIS) log Z."""
@@ -310,25 +366,44 @@ def free_energy(v: Tensor, weight: Tensor, visible_bias: Tensor, hidden_bias: Te
     return (gap * gap).sum(axis=1) * (0.5 / sigma ** 2) - hidden
 
 
+def _ais_result(log_w, log_z0):
+    """log Z = log Z_0 + log mean(w), and the same at mean(w) -+ 3 standard errors (the
+    lower bound is -inf when the spread of the weights is wider than their mean)."""
+    top = log_w.max()
+    w = np.exp(log_w - top)  # the weights, scaled by exp(-top) so none overflows
+    mean = w.mean()
+    error = 3 * w.std(ddof=1) / math.sqrt(len(w)) if len(w) > 1 else 0.0
+    offset = log_z0 + top
+    low = offset + math.log(mean - error) if mean > error else -math.inf
+    return offset + math.log(mean), (low, offset + math.log(mean + error))
+
+
 def _rng(generator):
     return get_generator() if generator is None else generator
 
 
-def _all_binary(n):
-    """Every vector of n bits, (2^n, n) float64."""
-    codes = np.arange(2 ** n)[:, None]
-    return ((codes >> np.arange(n)) & 1).astype(np.float64)
+def _binary_chunks(n):
+    """Every vector of n bits, (2^n, n) float64, in blocks of at most _CHUNK rows (so a
+    2^22-state sum never holds 2^22 x 784 numbers at once)."""
+    for start in range(0, 2 ** n, _CHUNK):
+        codes = np.arange(start, min(start + _CHUNK, 2 ** n))[:, None]
+        yield ((codes >> np.arange(n)) & 1).astype(np.float64)
 
 
 def train_rbm(rbm: RBM, x: Any, epochs: int = 10, batch_size: int = 100, lr: float = 0.05,
               k: int = 1, persistent: bool = False, momentum: float = 0.5,
-              weight_decay: float = 0.0, seed: int = 0, verbose: int = 1) -> dict[str, list]:
+              weight_decay: float = 0.0, seed: int = 0, verbose: int = 1,
+              on_epoch_end: Callable[[int, RBM], None] | None = None) -> dict[str, list]:
     """Train ``rbm`` on the rows of x by CD-k (or PCD-k) with SGD + momentum.
+
+    Each update: loss = mean F(v_data) - mean F(v_model) on a batch, backward, SGD step,
+    so dW = lr (<h v>_data - <h v>_model) (the textbook rule, plus momentum and decay).
 
     Returns a history {"reconstruction_error": [...], "free_energy_gap": [...]} with one
     value per epoch (the gap is mean F(v_model) - mean F(v_data) over the epoch's batches:
     it grows while the model still puts too little probability on the data). A non-finite
-    loss or gradient stops training before the weights are touched.
+    loss or gradient stops training (``train.NonFiniteLossError`` or
+    ``NonFiniteGradientError``) before the weights are touched.
 
     Args:
         rbm: the RBM
@@ -337,19 +412,23 @@ def train_rbm(rbm: RBM, x: Any, epochs: int = 10, batch_size: int = 100, lr: flo
         batch_size: rows per update. Default: 100
         lr: SGD's learning rate. Default: 0.05
         k: Gibbs steps per update. Default: 1
-        persistent: PCD instead of CD. Default: False
+        persistent: PCD instead of CD (the chains restart at the first batch). Default: False
         momentum: SGD momentum. Default: 0.5
         weight_decay: L2 penalty. Default: 0
         seed: the shuffling and sampling seed. Default: 0
         verbose: 0 silent, 1 a progress bar (on a terminal) and a line per epoch.
             Default: 1
+        on_epoch_end: called as on_epoch_end(epoch, rbm) after each epoch (1, 2, ...),
+            e.g. to measure the log-likelihood as training goes; the chains and the
+            momentum carry on after it. Default: None
+
+    Example:
+        >>> rbm = models.RBM(n_visible=784, n_hidden=16)
+        >>> x = (np.random.default_rng(0).random((200, 784)) < 0.2).astype(np.float32)
+        >>> history = models.train_rbm(rbm, x, epochs=2, batch_size=50, verbose=0)
+        >>> len(history["reconstruction_error"])
+        2
     """
-    import sys
-
-    from tqdm.auto import tqdm
-
-    from manabu.train.fit import NonFiniteLossError
-
     data = rbm._check(np.asarray(x).reshape(len(x), -1))
     rng = np.random.default_rng(seed)
     opt = optim.SGD(rbm.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
@@ -357,31 +436,53 @@ def train_rbm(rbm: RBM, x: Any, epochs: int = 10, batch_size: int = 100, lr: flo
     history = {"reconstruction_error": [], "free_energy_gap": []}
     for epoch in range(1, int(epochs) + 1):
         order = rng.permutation(len(data))
-        # PCD keeps batch_size chains: it drops the last, shorter batch of an epoch
-        end = len(data) - len(data) % batch_size if persistent and len(data) >= batch_size \
-            else len(data)
-        gaps = []
-        bar = tqdm(range(0, end, batch_size), desc=f"RBM epoch {epoch}/{epochs}",
-                   disable=not (verbose and sys.stderr.isatty()), leave=False)
-        for start in bar:
-            batch = data[order[start:start + batch_size]]
-            loss = rbm.contrastive_divergence(batch, k, persistent, generator=rng)
-            value = float(loss.data)
-            opt.zero_grad()
-            loss.backward()
-            grads = [p.grad.data for p in rbm.parameters()]
-            if not math.isfinite(value) or not all(np.isfinite(g).all() for g in grads):
-                raise NonFiniteLossError(
-                    f"train_rbm: the CD loss or its gradient became non-finite at epoch "
-                    f"{epoch}; the weights were not updated. Lower lr ({lr}) or check x")
-            opt.step()
-            gaps.append(-value)
+        gaps = _train_rbm_epoch(rbm, opt, data, order, batch_size, k, persistent, rng,
+                                f"RBM epoch {epoch}/{epochs}", verbose)
         history["reconstruction_error"].append(rbm.reconstruction_error(data))
         history["free_energy_gap"].append(float(np.mean(gaps)))
         if verbose:
             print(f"RBM epoch {epoch}/{epochs} - reconstruction error "
                   f"{history['reconstruction_error'][-1]:.4f}", flush=True)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, rbm)
     return history
+
+
+def _train_rbm_epoch(rbm, opt, data, order, batch_size, k, persistent, rng, desc, verbose):
+    """One pass over data in the given order; returns each batch's free-energy gap."""
+    from manabu.train.fit import (
+        NonFiniteGradientError, NonFiniteLossError, _first_non_finite_gradient, _progress_bar,
+    )
+
+    # PCD keeps batch_size chains: it drops the last, shorter batch of an epoch
+    end = len(data) - len(data) % batch_size if persistent and len(data) >= batch_size \
+        else len(data)
+    starts = range(0, end, batch_size)
+    named = list(rbm.named_parameters())
+    gaps = []
+    bar = _progress_bar(len(starts), desc, verbose)
+    for start in starts:
+        batch = data[order[start:start + batch_size]]
+        loss = rbm.contrastive_divergence(batch, k, persistent, generator=rng)
+        value = float(loss.data)
+        if not math.isfinite(value):
+            bar.close()
+            raise NonFiniteLossError(
+                f"train_rbm: the CD loss became {value} ({desc}); the weights were not "
+                f"updated with it. Lower lr ({opt.defaults['lr']}) or check the data")
+        opt.zero_grad()
+        loss.backward()
+        bad = _first_non_finite_gradient(named)
+        if bad is not None:
+            bar.close()
+            raise NonFiniteGradientError(
+                f"train_rbm: the gradient of {bad!r} holds NaN or inf ({desc}); the weights "
+                f"were not updated. Lower lr ({opt.defaults['lr']})")
+        opt.step()
+        gaps.append(-value)
+        bar.update(1)
+    bar.close()
+    return gaps
 
 
 class DBN(nn.Module):

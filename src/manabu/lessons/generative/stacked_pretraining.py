@@ -20,10 +20,10 @@ draws its own 100 labelled images and initial weights).
 Figure: test accuracy per fine-tuning epoch, the mean of the seeds for each start.
 
 Expect (full: 10 pre-training epochs a layer, 60 of fine-tuning, 3 seeds; measured
-130 s on 2 cores): test accuracy, mean [min, max]: random start 0.724 [0.705, 0.754],
-stacked denoising autoencoder 0.810 [0.788, 0.841], DBN 0.831 [0.806, 0.856]: pre-training
-is worth 9 to 11 points. Quick (3 pre-training epochs, 2 seeds, 500 test images, 30 s):
-0.724, 0.756 and 0.799.
+150 s on one core): test accuracy, mean [min, max]: random start 0.724 [0.705, 0.753],
+stacked denoising autoencoder 0.810 [0.787, 0.841], DBN 0.828 [0.806, 0.851]: pre-training
+is worth 9 to 10 points. Quick (3 pre-training epochs, 2 seeds, 500 test images, 30 s):
+0.724, 0.756 and 0.796.
 """
 
 import os
