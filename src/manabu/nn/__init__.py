@@ -41,11 +41,12 @@ from manabu.nn.transformer import (
     TransformerEncoderLayer, generate_square_subsequent_mask,
 )
 from manabu.nn.transformer_model import Transformer
+from manabu.nn import utils  # after the layers: spectral_norm looks at the conv classes
 
 __all__ = [
     # building blocks and the submodules used by name (nn.init.xavier_uniform_, ...)
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "init", "recurrent",
-    "sampling", "copy_from_torch", "copy_to_torch",
+    "sampling", "utils", "copy_from_torch", "copy_to_torch",
     # fully connected, dropout, embedding, reshaping
     "Linear", "Dropout", "AlphaDropout", "Embedding", "Flatten", "Identity",
     # activations
