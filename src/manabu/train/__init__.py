@@ -6,11 +6,15 @@ from manabu.train.callbacks import (
 from manabu.train.fit import (
     DivergenceWarning, NonFiniteGradientError, NonFiniteLossError, evaluate, fit, predict,
 )
+from manabu.train.gan import (
+    GAN_LOSSES, discriminator_loss, fit_gan, generator_loss, gradient_penalty,
+)
 from manabu.train.history import History
 from manabu.train.metrics import accuracy, confusion_matrix, precision_recall_f1, top_k_accuracy
 from manabu.train.state import load_training_state, save_training_state
 
 __all__ = [
+    "GAN_LOSSES", "discriminator_loss", "fit_gan", "generator_loss", "gradient_penalty",
     "CSVLogger", "Callback", "DivergenceWarning", "EarlyStopping", "History", "JSONLogger",
     "LRScheduler", "ModelCheckpoint", "NonFiniteGradientError", "NonFiniteLossError",
     "accuracy", "confusion_matrix", "evaluate", "fit", "load_training_state",
