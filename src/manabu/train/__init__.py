@@ -9,12 +9,14 @@ from manabu.train.fit import (
 from manabu.train.gan import (
     GAN_LOSSES, discriminator_loss, fit_gan, generator_loss, gradient_penalty,
 )
+from manabu.train.gan_metrics import mode_coverage
 from manabu.train.history import History
 from manabu.train.metrics import accuracy, confusion_matrix, precision_recall_f1, top_k_accuracy
 from manabu.train.state import load_training_state, save_training_state
 
 __all__ = [
     "GAN_LOSSES", "discriminator_loss", "fit_gan", "generator_loss", "gradient_penalty",
+    "mode_coverage",
     "CSVLogger", "Callback", "DivergenceWarning", "EarlyStopping", "History", "JSONLogger",
     "LRScheduler", "ModelCheckpoint", "NonFiniteGradientError", "NonFiniteLossError",
     "accuracy", "confusion_matrix", "evaluate", "fit", "load_training_state",

@@ -1,5 +1,5 @@
 """Data sets: embedded (digits; the MNIST test set and tiny-shakespeare, see
-``embedded/README.md``), generated (spiral, XOR, sine, linear, sequence tasks, toy corpora)
+``embedded/README.md``), generated (spiral, XOR, sine, linear, a ring of Gaussians, sequence tasks, toy corpora)
 and downloaded with a checksum (the MNIST training set, Fashion-MNIST).
 
 A file in the data folder (``root``, else ``$MANABU_DATA``, else ``~/.cache/manabu``) always
@@ -16,6 +16,7 @@ from manabu.data.datasets.digits import load_digits, load_digits_split
 from manabu.data.datasets.download import ChecksumError, DataNotFoundError, data_root
 from manabu.data.datasets.idx import read_idx
 from manabu.data.datasets.linear_toy import linear_toy
+from manabu.data.datasets.mixtures import gaussian_ring
 from manabu.data.datasets.mnist import (
     FASHION_MNIST_CLASSES, load_fashion_mnist, load_mnist, load_mnist_10k,
 )
@@ -34,7 +35,7 @@ __all__ = [
     # classification sets
     "CLASSIFICATION_SETS", "Split", "load_classification", "FASHION_MNIST_CLASSES",
     "linear_toy", "load_digits", "load_digits_split", "load_fashion_mnist", "load_mnist",
-    "load_mnist_10k", "noisy_sine", "spiral", "xor",
+    "load_mnist_10k", "noisy_sine", "spiral", "xor", "gaussian_ring",
     # downloading and files
     "ChecksumError", "DataNotFoundError", "data_root", "read_idx",
     # sequence tasks and corpora
