@@ -46,6 +46,8 @@ LESSONS = {
     "vae": "manabu.lessons.generative.vae",
     "cvae": "manabu.lessons.generative.cvae",
     "vq-vae": "manabu.lessons.generative.vq_vae",
+    # generative adversarial networks
+    "gan-2d": "manabu.lessons.gan.gan_2d",
 }
 
 __all__ = ["LESSONS", "catalog", "run"]

@@ -1,0 +1,1 @@
+"""Lessons on generative adversarial networks: losses, Lipschitz critics, augmentation."""
