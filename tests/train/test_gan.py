@@ -52,25 +52,36 @@ def test_losses_and_their_gradients_equal_the_formulas(kind):
     np.testing.assert_allclose(g_in.grad.numpy(), t_in.grad.numpy(), rtol=1e-10)
 
 
-def test_gradient_penalty_and_its_parameter_gradients_equal_pytorch():
+def _mlp_critic(lib):
+    return lib.Sequential(lib.Linear(3, 8), lib.LeakyReLU(0.2), lib.Linear(8, 1))
+
+
+def _conv_critic(lib):  # DCGAN's critic in small: strided convs, reflect padding too
+    return lib.Sequential(lib.Conv2d(1, 4, 3, stride=2, padding=1), lib.LeakyReLU(0.2),
+                          lib.Conv2d(4, 6, 3, stride=2, padding=1, padding_mode="reflect"),
+                          lib.LeakyReLU(0.2), lib.Flatten(), lib.Linear(6 * 2 * 2, 1))
+
+
+@pytest.mark.parametrize("make_critic, shape", [(_mlp_critic, (5, 3)),
+                                                (_conv_critic, (5, 1, 7, 7))])
+def test_gradient_penalty_and_its_parameter_gradients_equal_pytorch(make_critic, shape):
     manabu.manual_seed(0)
     manabu.set_default_dtype(np.float64)
     try:
-        critic = nn.Sequential(nn.Linear(3, 8), nn.LeakyReLU(0.2), nn.Linear(8, 1))
+        critic = make_critic(nn)
     finally:
         manabu.set_default_dtype(np.float32)
-    t_critic = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.LeakyReLU(0.2),
-                                   torch.nn.Linear(8, 1)).double()
+    t_critic = make_critic(torch.nn).double()
     nn.copy_to_torch(critic, t_critic)
     rng = np.random.default_rng(2)
-    real, fake = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    real, fake = rng.standard_normal(shape), rng.standard_normal(shape)
     penalty = train.gradient_penalty(critic, real, fake, weight=10.0,
                                      generator=np.random.default_rng(7))
     penalty.backward()
-    e = torch.from_numpy(np.random.default_rng(7).uniform(size=(5, 1)))
+    e = torch.from_numpy(np.random.default_rng(7).uniform(size=(5,) + (1,) * (len(shape) - 1)))
     mixed = (e * torch.from_numpy(real) + (1 - e) * torch.from_numpy(fake)).requires_grad_()
     (slopes,) = torch.autograd.grad(t_critic(mixed).sum(), mixed, create_graph=True)
-    t_penalty = 10.0 * ((slopes.norm(2, dim=1) - 1) ** 2).mean()
+    t_penalty = 10.0 * ((slopes.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
     t_penalty.backward()
     assert penalty.item() == pytest.approx(t_penalty.item(), rel=1e-9)
     t_params = dict(t_critic.named_parameters())

@@ -23,16 +23,14 @@ batched over groups: W (G, C_out/G, C_in/G*K) @ cols (G, C_in/G*K, N*O).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from manabu.autograd import Function
+from manabu.functional.conv_graph import convolution_backward_graph
 from manabu.functional.im2col import (
     PADDING_MODES, as_tuple, col2im, im2col, output_sizes, pad, pad_backward,
 )
 from manabu.functional.shape import reshape
-
-if TYPE_CHECKING:
-    from manabu.tensor import Tensor
+from manabu.tensor import Tensor
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -70,8 +68,10 @@ class Convolution(Function):
     """N-d convolution 畳み込み via im2col + one GEMM (see the module docstring).
 
     y = W @ im2col(pad(x)) + b;  gW = gy @ cols.T,  gx = pad_backward(col2im(W.T @ gy)),
-    gb = sum(gy).
+    gb = sum(gy).  Under create_graph=True the same formulas run on differentiable ops (conv_graph.py), so the gradients can be differentiated again.
     """
+
+    twice_differentiable = True
 
     def __init__(self, stride, pads, dilation, groups, padding_mode):
         self.stride = stride  # (s, ...): one per spatial axis
@@ -98,6 +98,8 @@ class Convolution(Function):
         return _batch_first(xp, y, x.shape[0], self.out)  # (N, C_out, *O)
 
     def backward(self, gy, xp):
+        if isinstance(gy, Tensor):  # create_graph=True: gradients that record their graph
+            return convolution_backward_graph(self, gy)
         cols, W = self.saved
         groups = self.groups
         gy_g = _channel_rows(xp, gy)  # (C_out, N*O)
