@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as TF
 
 import manabu
-from manabu import data, nn, optim, train
+from manabu import data, models, nn, optim, train
 
 REAL = np.random.default_rng(0).standard_normal(6)
 FAKE = np.random.default_rng(1).standard_normal(6)
@@ -174,3 +174,56 @@ def test_mode_coverage_counts_modes_and_good_samples():
     assert far["modes_covered"] == 0 and far["high_quality"] == 0
     with pytest.raises(ValueError, match="must share D"):
         train.mode_coverage(np.zeros((3, 3)), centres, std=0.05)
+
+
+def _small_dcgan(num_classes=0):
+    manabu.manual_seed(0)
+    G = models.DCGANGenerator(latent_dim=4, width=2, num_classes=num_classes, embed_dim=2)
+    D = models.DCGANDiscriminator(width=2, num_classes=num_classes, norm="none",
+                                  spectral=True)
+    return G, D, optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)), \
+        optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+
+
+def _digits(n=48):
+    images = np.random.default_rng(0).uniform(-1, 1, (n, 1, 28, 28)).astype(np.float32)
+    return images, np.arange(n) % 10
+
+
+def test_an_interrupted_run_resumes_exactly(tmp_path):
+    images, labels = _digits()
+    options = dict(batch_size=16, loss="wasserstein", gp_weight=1.0, n_critic=2, verbose=0)
+    G, D, g_opt, d_opt = _small_dcgan(10)
+    straight = train.fit_gan(G, D, g_opt, d_opt, (images, labels), epochs=3, **options)
+    G2, D2, g_opt2, d_opt2 = _small_dcgan(10)
+    ckpt = tmp_path / "gan.safetensors"
+    train.fit_gan(G2, D2, g_opt2, d_opt2, (images, labels), epochs=2, checkpoint=ckpt,
+                  **options)
+    manabu.manual_seed(123)  # a later process: other weights and another global generator
+    G3, D3, g_opt3, d_opt3 = _small_dcgan(10)
+    for p in G3.parameters():
+        p.data[...] = 0
+    resumed = train.fit_gan(G3, D3, g_opt3, d_opt3, (images, labels), epochs=3, resume=ckpt,
+                            checkpoint=ckpt, **options)
+    for key in ("d_loss", "g_loss", "gradient_penalty"):
+        assert resumed[key] == straight[key], key
+    for ours, theirs in ((G, G3), (D, D3)):
+        for (name, a), b in zip(ours.state_dict().items(), theirs.state_dict().values()):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=name)
+    with pytest.raises(manabu.io.CheckpointError, match="not a GAN checkpoint"):
+        path = tmp_path / "other.safetensors"
+        train.save_training_state(path, G, g_opt)
+        train.fit_gan(G, D, g_opt, d_opt, images, epochs=1, resume=path, verbose=0)
+
+
+def test_a_conditional_pair_trains_on_labelled_data():
+    images, labels = _digits(32)
+    G, D, g_opt, d_opt = _small_dcgan(10)
+    before = G.embed.weight.data.copy()
+    history = train.fit_gan(G, D, g_opt, d_opt, (images, labels), epochs=1, batch_size=16,
+                            verbose=0)
+    assert np.isfinite(history["d_loss"]).all() and np.isfinite(history["g_loss"]).all()
+    assert not np.array_equal(before, G.embed.weight.data)  # the labels reached G
+    assert len(history["real_score"]) == 1 and np.isnan(history["p"][0])
+    with pytest.raises(ValueError, match=r"labels must be \(N,\) = \(32,\)"):
+        train.fit_gan(G, D, g_opt, d_opt, (images, labels[:5]), epochs=1, verbose=0)

@@ -13,6 +13,9 @@ from manabu.model_registry import register_model
 from manabu.models.autoencoder import (
     Autoencoder, AutoencoderLoss, ConvAutoencoder, StackedAutoencoder, pretrain_and_finetune,
 )
+from manabu.models.gan import (
+    DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, sample_generator,
+)
 from manabu.models.gpt import GPT, GPTConfig, gpt_param_groups
 from manabu.models.char_gpt import CharGPTRecipe, char_gpt_loaders, train_char_gpt
 from manabu.models.cnn import CNN1d, CNN3d, LeNet5, ResNet20, SimpleCNN, SmallVGG
@@ -46,13 +49,15 @@ __all__ = [
     "kl_annealing", "Autoencoder", "AutoencoderLoss", "ConvAutoencoder", "StackedAutoencoder",
     "pretrain_and_finetune", "CVAE", "VAE", "VAELoss", "VAEOutput", "iwae_log_likelihood",
     "DBN", "RBM", "base_rate_bias", "train_rbm", "VQVAE", "VectorQuantizer", "code_perplexity", "sample_codes", "sample_images",
-    "train_code_prior", "train_vqvae",
+    "train_code_prior", "train_vqvae", "DCGANDiscriminator", "DCGANGenerator",
+    "MLPDiscriminator", "MLPGenerator", "sample_generator",
 ]
 
 
 for _model in (MLP, SimpleCNN, LeNet5, SmallVGG, ResNet20, CNN1d, CNN3d, RNNLM, GPT, Seq2Seq,
                Seq2SeqRegressor, HRED, VHRED, CBOW, SkipGram, Autoencoder, ConvAutoencoder,
-               StackedAutoencoder, VAE, CVAE, VQVAE, RBM, DBN):
+               StackedAutoencoder, VAE, CVAE, VQVAE, RBM, DBN, MLPGenerator, MLPDiscriminator,
+               DCGANGenerator, DCGANDiscriminator):
     register_model(_model)  # manabu.load may rebuild these from a file, by name
 
 

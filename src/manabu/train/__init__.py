@@ -6,8 +6,9 @@ from manabu.train.callbacks import (
 from manabu.train.fit import (
     DivergenceWarning, NonFiniteGradientError, NonFiniteLossError, evaluate, fit, predict,
 )
-from manabu.train.gan import (
-    GAN_LOSSES, discriminator_loss, fit_gan, generator_loss, gradient_penalty,
+from manabu.train.gan import fit_gan, load_gan_state, save_gan_state
+from manabu.train.gan_losses import (
+    GAN_LOSSES, discriminator_loss, generator_loss, gradient_penalty,
 )
 from manabu.train.gan_metrics import mode_coverage
 from manabu.train.history import History
@@ -16,7 +17,7 @@ from manabu.train.state import load_training_state, save_training_state
 
 __all__ = [
     "GAN_LOSSES", "discriminator_loss", "fit_gan", "generator_loss", "gradient_penalty",
-    "mode_coverage",
+    "load_gan_state", "mode_coverage", "save_gan_state",
     "CSVLogger", "Callback", "DivergenceWarning", "EarlyStopping", "History", "JSONLogger",
     "LRScheduler", "ModelCheckpoint", "NonFiniteGradientError", "NonFiniteLossError",
     "accuracy", "confusion_matrix", "evaluate", "fit", "load_training_state",

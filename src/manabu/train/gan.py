@@ -1,26 +1,19 @@
-"""Training two players (敵対的生成ネットワーク, GAN; Goodfellow et al., 2014): a generator G
-that turns noise z into examples and a discriminator D (a critic, for the Wasserstein
-loss) that scores examples as real or generated. They take turns:
+"""The two-player loop: G and D take turns (the losses and their table: gan_losses.py).
 
-    D step:  minimise loss_D(D(x_real), D(G(z)))     (G held fixed: G(z) is detached)
-    G step:  minimise loss_G(D(G(z)))                (D's weights are not updated)
+Each batch of real examples gives D one step; every ``n_critic``-th batch G takes one:
 
-D takes ``n_critic`` steps for each G step. The scores are logits (no sigmoid in D). The
-losses, with r = D(x_real), f = D(G(z)), s = sigmoid, softplus(a) = log(1 + e^a):
+    D step:  minimise loss_D(D(T(x_real)), D(T(G(z))))  [+ penalty, + consistency]
+    G step:  minimise loss_G(D(T(G(z))))
 
-    kind             loss_D                                  loss_G
-    minimax          -log s(r) - log(1 - s(f))               log(1 - s(f)) = -softplus(f)
-    non-saturating   (as minimax)                            -log s(f) = softplus(-f)
-    hinge            relu(1 - r) + relu(1 + f)               -f
-    least-squares    ((r - 1)^2 + f^2) / 2                   (f - 1)^2 / 2
-    wasserstein      f - r                                   -f
+T is an optional differentiable augmentation (DiffAugment, or ADA's with probability p),
+applied to real and generated examples alike so that D never sees the augmented
+distribution as the real one while G still gets gradients through it. APA instead shows
+D some generated examples as real, with an adaptive probability. A conditional pair gets
+``data=(x, labels)``: G(z, y) and D(x, y), with the batch's own labels for the fakes.
 
-(each a mean over the batch). Under minimax, G's gradient vanishes once D tells fakes
-apart (log(1 - s(f)) is flat for f << 0), the notes' vanishing-gradient problem; the
-non-saturating loss has the same fixed point and a strong gradient there. The Wasserstein
-critic must be 1-Lipschitz: by clipping its weights (WGAN, ``clip_value``), by a gradient
-penalty (WGAN-GP, ``gradient_penalty``), or by spectral normalisation
-(``nn.utils.spectral_norm``).
+A run can be checkpointed after every epoch and resumed exactly: both networks, both
+optimizers, the loop's random generator, manabu's (dropout), the adaptive augmentation's
+state, the step count and the history go into one atomic file.
 """
 
 from __future__ import annotations
@@ -32,106 +25,28 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from manabu import backend
-from manabu.autograd import Tensor, grad, no_grad
-from manabu.functional.activation import relu, softplus
+from manabu import backend, io, random
+from manabu.autograd import Tensor, no_grad
 from manabu.train.fit import (
     NonFiniteGradientError, NonFiniteLossError, _first_non_finite_gradient, _progress_bar,
 )
+from manabu.train.gan_losses import (
+    GAN_LOSSES, _check_kind, discriminator_loss, generator_loss, gradient_penalty,
+)
+from manabu.train.state import join_arrays, split_arrays
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Callable
 
     from manabu.nn.module import Module
     from manabu.optim.optimizer import Optimizer
 
-__all__ = ["GAN_LOSSES", "discriminator_loss", "fit_gan", "generator_loss", "gradient_penalty"]
+__all__ = ["GAN_LOSSES", "discriminator_loss", "fit_gan", "generator_loss", "gradient_penalty",
+           "load_gan_state", "save_gan_state"]
 
-GAN_LOSSES = ("minimax", "non-saturating", "hinge", "least-squares", "wasserstein")
-
-
-def _check_kind(kind):
-    if kind not in GAN_LOSSES:
-        raise ValueError(f"unknown GAN loss {kind!r}; choose from {', '.join(GAN_LOSSES)}")
-
-
-def discriminator_loss(kind: str, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
-    """D's loss for the scores (logits) of real and generated examples (see the module
-    docstring's table).
-
-    Example:
-        >>> zero = manabu.tensor(np.zeros(4))
-        >>> round(train.discriminator_loss("non-saturating", zero, zero).item(), 4)  # 2 log 2
-        1.3863
-    """
-    _check_kind(kind)
-    if kind in ("minimax", "non-saturating"):
-        return softplus(-real_scores).mean() + softplus(fake_scores).mean()
-    if kind == "hinge":
-        return relu(1 - real_scores).mean() + relu(1 + fake_scores).mean()
-    if kind == "least-squares":
-        return 0.5 * ((real_scores - 1) * (real_scores - 1)).mean() \
-            + 0.5 * (fake_scores * fake_scores).mean()
-    return fake_scores.mean() - real_scores.mean()  # the critic's Wasserstein estimate, negated
-
-
-def generator_loss(kind: str, fake_scores: Tensor) -> Tensor:
-    """G's loss for D's scores (logits) of generated examples (the module docstring's table).
-
-    Example:
-        >>> round(train.generator_loss("minimax", manabu.tensor(np.zeros(4))).item(), 4)
-        -0.6931
-    """
-    _check_kind(kind)
-    if kind == "minimax":
-        return -softplus(fake_scores).mean()  # log(1 - sigmoid(f))
-    if kind == "non-saturating":
-        return softplus(-fake_scores).mean()  # -log sigmoid(f)
-    if kind == "least-squares":
-        return 0.5 * ((fake_scores - 1) * (fake_scores - 1)).mean()
-    return -fake_scores.mean()  # hinge and wasserstein
-
-
-def gradient_penalty(critic: Module, real: Any, fake: Any, weight: float = 10.0,
-                     generator: np.random.Generator | None = None) -> Tensor:
-    """WGAN-GP's penalty (Gulrajani et al., 2017): weight * mean((|grad_x D(x_mix)| - 1)^2)
-    at points x_mix = e x_real + (1 - e) x_fake on the lines between real and generated
-    examples, e ~ U(0, 1) per example. The gradient is taken with create_graph=True, so the
-    penalty's own gradient reaches D's parameters (double backward).
-
-    Args:
-        critic: D
-        real: real examples (N, ...)
-        fake: generated examples (N, ...), detached from G
-        weight: lambda. Default: 10
-        generator: draws e; None: manabu's global one. Default: None
-
-    Example:
-        >>> critic = nn.Linear(3, 1)
-        >>> x = np.zeros((4, 3), dtype=np.float32)
-        >>> penalty = train.gradient_penalty(critic, x, x + 1)
-        >>> penalty.shape
-        ()
-    """
-    real = real.data if isinstance(real, Tensor) else np.asarray(real)
-    fake = fake.data if isinstance(fake, Tensor) else np.asarray(fake)
-    if real.shape != fake.shape:
-        raise ValueError(f"gradient_penalty: real {real.shape} and fake {fake.shape} must have "
-                         "the same shape")
-    n = real.shape[0]
-    rng = generator if generator is not None else _global_rng()
-    e = rng.uniform(size=(n,) + (1,) * (real.ndim - 1)).astype(real.dtype)
-    mixed = Tensor(e * real + (1 - e) * fake, requires_grad=True)
-    (slopes,) = grad(critic(mixed).sum(), mixed, create_graph=True)
-    # |grad| per example; the 1e-12 keeps the gradient of sqrt finite where a slope is 0
-    norms = ((slopes * slopes).reshape((n, -1)).sum(axis=1) + 1e-12).sqrt()  # (N,)
-    return weight * ((norms - 1) * (norms - 1)).mean()
-
-
-def _global_rng():
-    from manabu.random import get_generator
-
-    return get_generator()
+_HISTORY_KEYS = ("d_loss", "g_loss", "gradient_penalty", "consistency", "real_score",
+                 "fake_score", "p", "time")
 
 
 def _check_finite(player, what, value, epoch, step):
@@ -154,90 +69,230 @@ def _step(player, model, optimizer, loss, epoch, step):
     optimizer.step()
 
 
-def fit_gan(generator: Module, discriminator: Module, g_optimizer: Optimizer,
-            d_optimizer: Optimizer, data: Any, latent_dim: int, epochs: int = 1,
-            batch_size: int = 64, loss: str = "non-saturating", n_critic: int = 1,
-            gp_weight: float = 0.0, clip_value: float | None = None, seed: int = 0,
-            verbose: int = 1,
-            on_epoch_end: Callable[[int, dict[str, list]], None] | None = None
-            ) -> dict[str, list]:
-    """Train G and D in turns (the module docstring has the losses).
+def _stateful(*objects):
+    """The named objects that keep a state of their own (ADA's and APA's p)."""
+    return {name: obj for name, obj in objects if obj is not None and hasattr(obj, "state_dict")}
 
-    Each batch of real examples gives D one step; every ``n_critic``-th batch G takes one
-    too. ``gp_weight`` > 0 adds WGAN-GP's gradient penalty to D's loss; ``clip_value``
-    clips D's weights to [-c, c] after each of its steps (the original WGAN). A NaN or
-    infinite loss or gradient stops training before the update, naming the player and the
-    step.
+
+def save_gan_state(path: str | os.PathLike[str], generator: Module, discriminator: Module,
+                   g_optimizer: Optimizer, d_optimizer: Optimizer, loop: dict[str, Any],
+                   extras: dict[str, Any] | None = None) -> None:
+    """Write a GAN run's state after an epoch, atomically (what ``fit_gan`` resumes from).
 
     Args:
-        generator: G, mapping z (B, latent_dim) to examples
-        discriminator: D, mapping examples to scores (B,) or (B, 1), logits
+        path: the .safetensors file
+        generator: G
+        discriminator: D
         g_optimizer: G's optimizer
         d_optimizer: D's optimizer
-        data: the real examples (N, ...) as an array
-        latent_dim: the size of z
-        epochs: passes over the data. Default: 1
+        loop: the loop's JSON state: epoch, step, history, its generator's state
+        extras: objects with state_dict() (adaptive augmentation), by name. Default: None
+
+    Example:
+        >>> import os, tempfile
+        >>> G, D = nn.Linear(2, 2), nn.Linear(2, 1)
+        >>> g_opt, d_opt = optim.Adam(G.parameters()), optim.Adam(D.parameters())
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = os.path.join(folder, "gan.safetensors")
+        ...     train.save_gan_state(path, G, D, g_opt, d_opt, {"epoch": 3})
+        ...     train.load_gan_state(path, G, D, g_opt, d_opt)["epoch"]
+        3
+    """
+    arrays = {f"generator/{k}": np.asarray(v) for k, v in generator.state_dict().items()}
+    arrays.update({f"discriminator/{k}": np.asarray(v)
+                   for k, v in discriminator.state_dict().items()})
+    state = {
+        "loop": loop,
+        "g_optimizer": split_arrays(g_optimizer.state_dict(), "g_optimizer", arrays),
+        "d_optimizer": split_arrays(d_optimizer.state_dict(), "d_optimizer", arrays),
+        "random": random.get_generator().bit_generator.state,
+        "extras": {name: obj.state_dict() for name, obj in (extras or {}).items()},
+    }
+    io.save_checkpoint(path, arrays, state)
+
+
+def load_gan_state(path: str | os.PathLike[str], generator: Module, discriminator: Module,
+                   g_optimizer: Optimizer, d_optimizer: Optimizer,
+                   extras: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Restore what ``save_gan_state`` wrote, in place; returns the loop's state.
+
+    Args:
+        path: the checkpoint
+        generator: G, of the saved architecture
+        discriminator: D, of the saved architecture
+        g_optimizer: G's optimizer, of the saved type
+        d_optimizer: D's optimizer, of the saved type
+        extras: the objects saved as extras, by name. Default: None
+    """
+    arrays, state = io.load_checkpoint(path)
+    if not isinstance(state, dict) or "g_optimizer" not in state:
+        raise io.CheckpointError(f"{path} is not a GAN checkpoint (fit_gan's checkpoint=)")
+    for prefix, model in (("generator/", generator), ("discriminator/", discriminator)):
+        model.load_state_dict({k[len(prefix):]: v for k, v in arrays.items()
+                               if k.startswith(prefix)})
+    g_optimizer.load_state_dict(join_arrays(state["g_optimizer"], arrays))
+    d_optimizer.load_state_dict(join_arrays(state["d_optimizer"], arrays))
+    random.get_generator().bit_generator.state = state["random"]
+    for name, obj in (extras or {}).items():
+        if name in state["extras"]:
+            obj.load_state_dict(state["extras"][name])
+    return state["loop"]
+
+
+def _split_data(data):
+    """(examples, labels or None) as arrays."""
+    labels = None
+    if isinstance(data, tuple):
+        if len(data) != 2:
+            raise ValueError("fit_gan: data must be the examples, or (examples, labels)")
+        data, labels = data
+        labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
+    real = np.asarray(data.data if isinstance(data, Tensor) else data)
+    if len(real) < 1:
+        raise ValueError("fit_gan: data holds no examples")
+    if labels is not None and labels.shape != (len(real),):
+        raise ValueError(f"fit_gan: labels must be (N,) = ({len(real)},), got {labels.shape}")
+    return real, labels
+
+
+def fit_gan(generator: Module, discriminator: Module, g_optimizer: Optimizer,
+            d_optimizer: Optimizer, data: Any, latent_dim: int | None = None, epochs: int = 1,
+            batch_size: int = 64, loss: str = "non-saturating", n_critic: int = 1,
+            gp_weight: float = 0.0, clip_value: float | None = None, augment: Any = None,
+            consistency_weight: float = 0.0, apa: Any = None,
+            checkpoint: str | os.PathLike[str] | None = None,
+            resume: str | os.PathLike[str] | None = None, seed: int = 0, verbose: int = 1,
+            on_epoch_end: Callable[[int, dict[str, list]], None] | None = None
+            ) -> dict[str, list]:
+    """Train G and D in turns (the module docstring; the losses are in gan_losses.py).
+
+    ``gp_weight`` > 0 adds WGAN-GP's gradient penalty to D's loss; ``clip_value`` clips D's
+    weights to [-c, c] after each of its steps (the original WGAN). A NaN or infinite loss
+    or gradient stops training before the update, naming the player and the step.
+
+    Args:
+        generator: G, mapping z (B, latent_dim) [and labels] to examples
+        discriminator: D, mapping examples [and labels] to scores (B,) or (B, 1), logits
+        g_optimizer: G's optimizer
+        d_optimizer: D's optimizer
+        data: the real examples (N, ...), or (examples, labels (N,)) for a conditional pair
+        latent_dim: the size of z; None: ``generator.latent_dim``. Default: None
+        epochs: the last epoch to train (a resumed run goes on from its own). Default: 1
         batch_size: examples per step. Default: 64
         loss: one of GAN_LOSSES. Default: 'non-saturating'
         n_critic: D steps per G step, >= 1. Default: 1
         gp_weight: the gradient penalty's lambda; 0: none. Default: 0
         clip_value: WGAN weight clipping of D; None: none. Default: None
-        seed: shuffling, z and the penalty's mixing. Default: 0
+        augment: T, called as augment(x, generator=rng) on every example D sees
+            (``gan_augment.DiffAugment`` or ``ADA``, whose p follows D's real scores).
+            Default: None
+        consistency_weight: bCR's lambda: D(x) and D(T(x)) are pulled together for real
+            and generated x (needs ``augment``; D itself then sees unaugmented examples).
+            Default: 0
+        apa: ``gan_augment.APA``: generated examples shown to D as real. Default: None
+        checkpoint: a file written (atomically) after every epoch. Default: None
+        resume: a checkpoint to continue from (the same models and options). Default: None
+        seed: shuffling, z, the penalty's mixing and the augmentations. Default: 0
         verbose: 0 silent, 1 a progress bar (on a terminal) and a line per epoch. Default: 1
         on_epoch_end: called as on_epoch_end(epoch, history) after each epoch. Default: None
 
     Returns:
-        the history: per epoch, the mean "d_loss" and "g_loss" (and "gradient_penalty"),
-        and "time"
+        the history: per epoch the means of "d_loss", "g_loss", "gradient_penalty",
+        "consistency", "real_score" and "fake_score" (D's mean scores), "p" (the adaptive
+        augmentation's probability at the epoch's end, NaN without one) and "time"
 
     Example:
         >>> G, D = nn.Linear(2, 2), nn.Linear(2, 1)
         >>> x = np.random.default_rng(0).standard_normal((64, 2)).astype(np.float32)
         >>> history = train.fit_gan(G, D, optim.Adam(G.parameters()), optim.Adam(D.parameters()),
         ...                         x, latent_dim=2, epochs=2, batch_size=32, verbose=0)
-        >>> sorted(history), len(history["d_loss"])
-        (['d_loss', 'g_loss', 'gradient_penalty', 'time'], 2)
+        >>> len(history["d_loss"]), len(history["g_loss"])
+        (2, 2)
     """
     _check_kind(loss)
     if int(n_critic) < 1:
         raise ValueError(f"fit_gan: n_critic must be at least 1, got {n_critic}")
-    real = np.asarray(data.data if isinstance(data, Tensor) else data)
-    if len(real) < 1:
-        raise ValueError("fit_gan: data holds no examples")
+    if consistency_weight > 0 and augment is None:
+        raise ValueError("fit_gan: consistency_weight needs augment= (the T of D(x) vs "
+                         "D(T(x))), e.g. gan_augment.DiffAugment()")
+    if latent_dim is None:
+        latent_dim = getattr(generator, "latent_dim", None)
+        if latent_dim is None:
+            raise ValueError("fit_gan: pass latent_dim (the generator has no latent_dim)")
+    real, labels = _split_data(data)
     rng = np.random.default_rng(seed)
     dtype = backend.get_default_dtype()
-    history = {"d_loss": [], "g_loss": [], "gradient_penalty": [], "time": []}
-    step = 0
-    for epoch in range(1, int(epochs) + 1):
+    extras = _stateful(("augment", augment), ("apa", apa))
+    history = {key: [] for key in _HISTORY_KEYS}
+    first_epoch, step = 1, 0
+    if resume is not None:
+        loop = load_gan_state(resume, generator, discriminator, g_optimizer, d_optimizer,
+                              extras)
+        first_epoch, step, history = loop["epoch"] + 1, loop["step"], loop["history"]
+        rng.bit_generator.state = loop["rng"]
+    adaptive = augment if hasattr(augment, "observe") else None
+
+    def G(z, y):
+        return generator(z) if y is None else generator(z, y)
+
+    def D(x, y):
+        return discriminator(x) if y is None else discriminator(x, y)
+
+    def seen(x):  # what D looks at: T(x), unless bCR keeps T for its consistency term
+        return augment(x, generator=rng) if augment is not None and consistency_weight <= 0 \
+            else x
+
+    for epoch in range(first_epoch, int(epochs) + 1):
         started = time.perf_counter()
         generator.train()
         discriminator.train()
         order = rng.permutation(len(real))
-        sums = {"d_loss": [], "g_loss": [], "gradient_penalty": []}
+        sums = {key: [] for key in _HISTORY_KEYS[:-2]}
         starts = range(0, len(real), batch_size)
         bar = _progress_bar(len(starts), f"Epoch {epoch}/{epochs}", verbose)
         for i, start in enumerate(starts):
             step += 1
-            batch = Tensor(real[order[start:start + batch_size]])
-            z = Tensor(rng.standard_normal((len(batch), latent_dim)).astype(dtype))
+            index = order[start:start + batch_size]
+            y = None if labels is None else labels[index]
+            z = Tensor(rng.standard_normal((len(index), latent_dim)).astype(dtype))
             with no_grad():
-                fake = generator(z)
-            d_loss = discriminator_loss(loss, discriminator(batch), discriminator(fake))
-            penalty = 0.0
+                fake = G(z, y)
+            batch = Tensor(real[index])
+            if apa is not None:
+                batch = Tensor(apa.present(batch, fake, generator=rng))
+            real_scores, fake_scores = D(seen(batch), y), D(seen(fake), y)
+            d_loss = discriminator_loss(loss, real_scores, fake_scores)
+            extra = {"gradient_penalty": 0.0, "consistency": 0.0}
             if gp_weight > 0:
-                gp = gradient_penalty(discriminator, batch, fake, gp_weight, rng)
-                penalty = float(gp.data)
+                gp = gradient_penalty(lambda x: D(x, y), batch, fake, gp_weight, rng)
+                extra["gradient_penalty"] = float(gp.data)
                 d_loss = d_loss + gp
+            if consistency_weight > 0:
+                from manabu.train.gan_augment import consistency_loss
+
+                cr = consistency_loss(lambda x: D(x, y), batch, augment, consistency_weight,
+                                      generator=rng) \
+                    + consistency_loss(lambda x: D(x, y), fake, augment, consistency_weight,
+                                       generator=rng)
+                extra["consistency"] = float(cr.data)
+                d_loss = d_loss + cr
             _check_finite("discriminator", "loss", float(d_loss.data), epoch, step)
             _step("discriminator", discriminator, d_optimizer, d_loss, epoch, step)
             if clip_value is not None:
                 for p in discriminator.parameters():
                     np.clip(p.data, -clip_value, clip_value, out=p.data)
+            scores = np.asarray(real_scores.data).reshape(-1)
+            for watcher in (adaptive, apa):
+                if watcher is not None:
+                    watcher.observe(scores)
             sums["d_loss"].append(float(d_loss.data))
-            sums["gradient_penalty"].append(penalty)
+            sums["real_score"].append(float(scores.mean()))
+            sums["fake_score"].append(float(np.mean(fake_scores.data)))
+            for key, value in extra.items():
+                sums[key].append(value)
             if (i + 1) % int(n_critic) == 0:
-                z = Tensor(rng.standard_normal((len(batch), latent_dim)).astype(dtype))
-                g_loss = generator_loss(loss, discriminator(generator(z)))
+                z = Tensor(rng.standard_normal((len(index), latent_dim)).astype(dtype))
+                g_loss = generator_loss(loss, D(seen(G(z, y)), y))
                 _check_finite("generator", "loss", float(g_loss.data), epoch, step)
                 _step("generator", generator, g_optimizer, g_loss, epoch, step)
                 sums["g_loss"].append(float(g_loss.data))
@@ -245,7 +300,14 @@ def fit_gan(generator: Module, discriminator: Module, g_optimizer: Optimizer,
         bar.close()
         for key, values in sums.items():
             history[key].append(float(np.mean(values)) if values else math.nan)
+        watcher = adaptive if adaptive is not None else apa
+        history["p"].append(float(watcher.p) if watcher is not None else math.nan)
         history["time"].append(time.perf_counter() - started)
+        if checkpoint is not None:
+            loop = {"epoch": epoch, "step": step, "history": history,
+                    "rng": rng.bit_generator.state}
+            save_gan_state(checkpoint, generator, discriminator, g_optimizer, d_optimizer,
+                           loop, extras)
         if verbose:
             print(f"Epoch {epoch}/{epochs} - {history['time'][-1]:.1f}s - d_loss "
                   f"{history['d_loss'][-1]:.4f} - g_loss {history['g_loss'][-1]:.4f}",
