@@ -22,6 +22,7 @@ from manabu.models.cnn import CNN1d, CNN3d, LeNet5, ResNet20, SimpleCNN, SmallVG
 from manabu.models.hred import HRED, VHRED, dialogue_pairs, kl_annealing
 from manabu.models.language import RNNLM, evaluate_lm, lm_loss, perplexity
 from manabu.models.mlp import MLP
+from manabu.models.mnist_fid import MNISTFID
 from manabu.models.rbm import DBN, RBM, base_rate_bias, train_rbm
 from manabu.models.seq2seq import Seq2Seq, Seq2SeqRegressor
 from manabu.models.vae import CVAE, VAE, VAELoss, VAEOutput, iwae_log_likelihood
@@ -50,7 +51,7 @@ __all__ = [
     "pretrain_and_finetune", "CVAE", "VAE", "VAELoss", "VAEOutput", "iwae_log_likelihood",
     "DBN", "RBM", "base_rate_bias", "train_rbm", "VQVAE", "VectorQuantizer", "code_perplexity", "sample_codes", "sample_images",
     "train_code_prior", "train_vqvae", "DCGANDiscriminator", "DCGANGenerator",
-    "MLPDiscriminator", "MLPGenerator", "sample_generator",
+    "MLPDiscriminator", "MLPGenerator", "MNISTFID", "sample_generator",
 ]
 
 

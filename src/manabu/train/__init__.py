@@ -10,6 +10,7 @@ from manabu.train.gan import fit_gan, load_gan_state, save_gan_state
 from manabu.train.gan_losses import (
     GAN_LOSSES, discriminator_loss, generator_loss, gradient_penalty,
 )
+from manabu.train.fid import feature_statistics, frechet_distance
 from manabu.train.gan_metrics import mode_coverage
 from manabu.train.history import History
 from manabu.train.metrics import accuracy, confusion_matrix, precision_recall_f1, top_k_accuracy
@@ -17,7 +18,8 @@ from manabu.train.state import load_training_state, save_training_state
 
 __all__ = [
     "GAN_LOSSES", "discriminator_loss", "fit_gan", "generator_loss", "gradient_penalty",
-    "load_gan_state", "mode_coverage", "save_gan_state",
+    "feature_statistics", "frechet_distance", "load_gan_state", "mode_coverage",
+    "save_gan_state",
     "CSVLogger", "Callback", "DivergenceWarning", "EarlyStopping", "History", "JSONLogger",
     "LRScheduler", "ModelCheckpoint", "NonFiniteGradientError", "NonFiniteLossError",
     "accuracy", "confusion_matrix", "evaluate", "fit", "load_training_state",
