@@ -2,7 +2,7 @@
 
     python -m bench.run            # full run, writes bench/RESULTS.md
     python -m bench.run --quick    # a few seconds: checks the suite still runs and agrees
-    python -m bench.run --only B1,B5
+    python -m bench.run --only B1,B5   # prints its rows; writes RESULTS.md only with --output
 
 Each workload alternates manabu and PyTorch (A B A B ...) after a warm-up and reports
 min / median / max seconds per side and the median of the pairwise ratios.
@@ -42,6 +42,8 @@ WORKLOADS = {
            "1 epoch mnist-10k", 1.2, 1e-3),
     "B10": ("bench.b10_vqvae", "VQ-VAE conv 64ch, 2 res blocks, 64 codes x 16, Adam, batch 64, "
             "10 steps", 1.5, 1e-3),
+    "B11": ("bench.b11_dcgan", "DCGAN 28x28 (latent 100, width 64, BN), one D and one G step "
+            "per batch of 64, Adam, 10 steps", 1.3, 1e-3),
 }
 MEMORY_WORKLOADS = ("B1", "B2", "B3", "B7", "B7b")
 
@@ -130,7 +132,9 @@ def main(argv=None):
     parser.add_argument("--only", default="", help="comma-separated workloads, e.g. B1,B5")
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--no-memory", action="store_true")
-    parser.add_argument("--output", default=os.path.join(REPO, "bench", "RESULTS.md"))
+    parser.add_argument("--output", default=None,
+                        help="the results file; default: bench/RESULTS.md for a full run "
+                        "(a run with --only writes none unless given one)")
     args = parser.parse_args(argv)
     import torch
 
@@ -172,8 +176,9 @@ def main(argv=None):
         lines += memory
     text = "\n".join(lines) + "\n"
     print("\n" + text)
-    if not args.quick:
-        with open(args.output, "w") as f:
+    output = args.output or (None if args.only else os.path.join(REPO, "bench", "RESULTS.md"))
+    if not args.quick and output:
+        with open(output, "w") as f:
             f.write(text)
     summary = {r.name: {"ratio": r.ratio, "losses_agree": r.losses_agree} for r in results}
     print(json.dumps(summary))

@@ -137,7 +137,12 @@ class LeakyReLU(Function):
         self.slope = slope  # a number, or an array of one slope per element (RReLU)
 
     def forward(self, x):
-        scale = self.xp.where(x > 0, 1, self.slope).astype(x.dtype)
+        # scale = 1 where x > 0, else slope; as mask * (1 - slope) + slope, which NumPy
+        # runs several times faster than where() with a scalar branch
+        slope = self.xp.asarray(self.slope, dtype=x.dtype)
+        scale = (x > 0).astype(x.dtype)
+        scale *= 1 - slope
+        scale += slope
         self.save_for_backward(scale)
         return x * scale
 
