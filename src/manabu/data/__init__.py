@@ -13,7 +13,7 @@ from manabu.data.datasets import (
     ChecksumError, DataNotFoundError, addition_strings, binary_addition, date_formats,
     linear_toy, load_digits, load_digits_split, load_fashion_mnist, load_mnist, load_mnist_10k,
     load_tiny_shakespeare, noisy_sine, sin_cos, spiral, toy_corpus, toy_dialogues, xor,
-    gaussian_ring,
+    gaussian_ring, font_digits,
 )
 from manabu.data.loader import DataLoader, default_collate
 from manabu.data.text import Vocabulary, char_tokenize, pad_sequences, word_tokenize
@@ -31,7 +31,7 @@ __all__ = [
     "random_split", "train_val_split", "ChecksumError", "DataNotFoundError",
     # data sets
     "linear_toy", "load_digits", "load_digits_split", "load_fashion_mnist", "load_mnist",
-    "load_mnist_10k", "noisy_sine", "spiral", "xor", "gaussian_ring", "addition_strings", "binary_addition",
+    "load_mnist_10k", "noisy_sine", "spiral", "xor", "gaussian_ring", "font_digits", "addition_strings", "binary_addition",
     "date_formats", "load_tiny_shakespeare", "sin_cos", "toy_corpus", "toy_dialogues",
     # text
     "CharTokenizer", "Vocabulary", "char_tokenize", "pad_sequences", "word_tokenize",

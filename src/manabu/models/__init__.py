@@ -13,6 +13,8 @@ from manabu.model_registry import register_model
 from manabu.models.autoencoder import (
     Autoencoder, AutoencoderLoss, ConvAutoencoder, StackedAutoencoder, pretrain_and_finetune,
 )
+from manabu.models.cyclegan import CycleGAN, ImagePool, PatchDiscriminator, ResnetGenerator
+from manabu.models.cyclegan_train import train_cyclegan, translate
 from manabu.models.gan import (
     DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, sample_generator,
 )
@@ -51,14 +53,15 @@ __all__ = [
     "pretrain_and_finetune", "CVAE", "VAE", "VAELoss", "VAEOutput", "iwae_log_likelihood",
     "DBN", "RBM", "base_rate_bias", "train_rbm", "VQVAE", "VectorQuantizer", "code_perplexity", "sample_codes", "sample_images",
     "train_code_prior", "train_vqvae", "DCGANDiscriminator", "DCGANGenerator",
-    "MLPDiscriminator", "MLPGenerator", "MNISTFID", "sample_generator",
+    "MLPDiscriminator", "MLPGenerator", "MNISTFID", "sample_generator", "CycleGAN",
+    "ImagePool", "PatchDiscriminator", "ResnetGenerator", "train_cyclegan", "translate",
 ]
 
 
 for _model in (MLP, SimpleCNN, LeNet5, SmallVGG, ResNet20, CNN1d, CNN3d, RNNLM, GPT, Seq2Seq,
                Seq2SeqRegressor, HRED, VHRED, CBOW, SkipGram, Autoencoder, ConvAutoencoder,
                StackedAutoencoder, VAE, CVAE, VQVAE, RBM, DBN, MLPGenerator, MLPDiscriminator,
-               DCGANGenerator, DCGANDiscriminator):
+               DCGANGenerator, DCGANDiscriminator, ResnetGenerator, PatchDiscriminator):
     register_model(_model)  # manabu.load may rebuild these from a file, by name
 
 

@@ -14,6 +14,7 @@ from manabu.data.datasets.catalog import CLASSIFICATION_SETS, Split, load_classi
 from manabu.data.datasets.corpora import TOY_SYNONYMS, toy_corpus, toy_dialogues
 from manabu.data.datasets.digits import load_digits, load_digits_split
 from manabu.data.datasets.download import ChecksumError, DataNotFoundError, data_root
+from manabu.data.datasets.font_digits import font_digits
 from manabu.data.datasets.idx import read_idx
 from manabu.data.datasets.linear_toy import linear_toy
 from manabu.data.datasets.mixtures import gaussian_ring
@@ -35,7 +36,7 @@ __all__ = [
     # classification sets
     "CLASSIFICATION_SETS", "Split", "load_classification", "FASHION_MNIST_CLASSES",
     "linear_toy", "load_digits", "load_digits_split", "load_fashion_mnist", "load_mnist",
-    "load_mnist_10k", "noisy_sine", "spiral", "xor", "gaussian_ring",
+    "load_mnist_10k", "noisy_sine", "spiral", "xor", "gaussian_ring", "font_digits",
     # downloading and files
     "ChecksumError", "DataNotFoundError", "data_root", "read_idx",
     # sequence tasks and corpora
