@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from manabu.cli import gpt
+from manabu.cli import gan, gpt
 from manabu.cli.args import (
     NON_NEGATIVE, POSITIVE, POSITIVE_INT, RATE, check_out_folder, exit_status, load_run,
     run_folder,
@@ -34,10 +34,12 @@ def _build_parser():
 
     train = commands.add_parser("train", help="train a model and save it in a run folder")
     train.add_argument("--model", default="mlp",
-                       help="mlp, cnn, lenet, vgg, resnet20 or gpt (default: mlp)")
+                       help="mlp, cnn, lenet, vgg, resnet20, gpt, dcgan, cgan or wgan-gp "
+                            "(default: mlp)")
     train.add_argument("--dataset", default=None,
                        help="digits, mnist-10k, mnist, fashion-mnist or spiral; tiny-shakespeare "
-                            "for gpt (default: digits; tiny-shakespeare for gpt)")
+                            "for gpt (default: digits; tiny-shakespeare for gpt; mnist-10k "
+                            "for the GANs)")
     train.add_argument("--epochs", type=POSITIVE_INT, default=None,
                        help="passes over the data (default 30; gpt counts --max-iters)")
     train.add_argument("--batch-size", type=POSITIVE_INT, default=None,
@@ -45,8 +47,9 @@ def _build_parser():
     train.add_argument("--optimizer", default=None,
                        help="sgd, momentum, nesterov, adagrad, rmsprop, adadelta, adam, adamw "
                             "(default: adam; gpt: adamw, the only one it takes)")
-    train.add_argument("--lr", type=POSITIVE, default=1e-3,
-                       help="learning rate (default 1e-3; gpt: the peak of its schedule)")
+    train.add_argument("--lr", type=POSITIVE, default=None,
+                       help="learning rate (default 1e-3; gpt: the peak of its schedule; "
+                            "dcgan and cgan 2e-4, wgan-gp 1e-4)")
     train.add_argument("--weight-decay", type=NON_NEGATIVE, default=None,
                        help="weight decay (default 0; 0.1 for gpt, on its Linears' weights)")
     train.add_argument("--hidden", type=POSITIVE_INT, nargs="+", default=None,
@@ -61,6 +64,7 @@ def _build_parser():
     train.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
     train.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
     gpt.add_train_arguments(train)
+    gan.add_train_arguments(train)
 
     evaluate = commands.add_parser("evaluate", help="test accuracy of a saved run")
     evaluate.add_argument("run", help="a run folder written by `manabu train`")
@@ -74,6 +78,7 @@ def _build_parser():
     plot.add_argument("--out", default="activations.png", help="PNG file to write")
 
     gpt.add_generate_parser(commands)
+    gan.add_sample_parser(commands)
 
     lesson = commands.add_parser("lesson", help="run a lesson from the notes")
     lesson.add_argument("name", nargs="?", help="lesson name (see --list)")
@@ -85,10 +90,17 @@ def _build_parser():
 
 # the classifiers' defaults of the options whose default depends on the model (gpt.py has gpt's)
 CLASSIFIER_DEFAULTS = {"dataset": "digits", "epochs": 30, "batch_size": 32, "optimizer": "adam",
-                       "weight_decay": 0.0, "hidden": [256, 128], "val_fraction": 0.1}
+                       "lr": 1e-3, "weight_decay": 0.0, "hidden": [256, 128],
+                       "val_fraction": 0.1}
 
 
 def command_train(args):
+    resuming_gan = args.resume is not None and gan.is_gan_run(args.resume)
+    if args.model in gan.GAN_MODELS or resuming_gan:
+        gpt.refuse_gpt_options(args)
+        return gan.command_train(args, gpt.parser_defaults())
+    if args.no_fid:
+        raise ValueError(f"--no-fid applies to the GANs only (this run trains {args.model})")
     if args.model == "gpt" or args.resume is not None:
         return gpt.command_train(args)
     gpt.refuse_gpt_options(args)
@@ -214,6 +226,7 @@ def main(argv=None):
     args = _build_parser().parse_args(argv)
     handlers = {"train": command_train, "evaluate": command_evaluate,
                 "predict": command_predict, "generate": gpt.command_generate,
+                "sample": gan.command_sample,
                 "plot": command_plot, "lesson": command_lesson}
     try:
         return handlers[args.command](args)

@@ -85,8 +85,13 @@ def add_generate_parser(commands):
                                "KV cache (slower; the same text)")
 
 
+def parser_defaults():
+    """The `train` subparser's defaults, by option (what --resume may not change)."""
+    return {action.dest: action.default for action in _train_parser._actions}
+
+
 def refuse_gpt_options(args):
-    """ValueError when a classifier run was given an option that only a GPT takes."""
+    """ValueError when a classifier or GAN run was given an option that only a GPT takes."""
     given = [name for name in GPT_OPTIONS if getattr(args, name) is not None]
     if given:
         flag = "--" + given[0].replace("_", "-")
@@ -130,7 +135,7 @@ def _recipe(args):
         chosen["weight_decay"] = args.weight_decay
     if chosen.get("warmup_iters") is None and chosen.get("max_iters", 2000) <= 100:
         chosen["warmup_iters"] = chosen["max_iters"] // 10  # short runs: a short warm-up
-    return CharGPTRecipe(lr=args.lr, dropout=args.dropout, **chosen)
+    return CharGPTRecipe(lr=args.lr or 1e-3, dropout=args.dropout, **chosen)
 
 
 def _resumed_args(args):
@@ -204,7 +209,7 @@ def command_train(args):
           f"after {recipe.max_iters} iterations in {seconds:.1f}s")
     print(f"run folder: {folder} (model.safetensors, tokenizer.json, checkpoint.safetensors, "
           f"metrics.json, curves.png); write text with `manabu generate {folder}`")
-    return exit_status(history, args.lr, what="evaluation")
+    return exit_status(history, args.lr or 1e-3, what="evaluation")
 
 
 def _write_history(history, path):

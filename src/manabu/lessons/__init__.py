@@ -48,6 +48,9 @@ LESSONS = {
     "vq-vae": "manabu.lessons.generative.vq_vae",
     # generative adversarial networks
     "gan-2d": "manabu.lessons.gan.gan_2d",
+    "gan-vanishing-gradient": "manabu.lessons.gan.gan_vanishing_gradient",
+    "dcgan": "manabu.lessons.gan.dcgan",
+    "cgan": "manabu.lessons.gan.cgan",
 }
 
 __all__ = ["LESSONS", "catalog", "run"]

@@ -73,6 +73,15 @@ def _sn(layer, spectral):
     return spectral_norm(layer) if spectral else layer
 
 
+def _projection(num_classes, features, spectral):
+    """The class embedding e(y) of a projection D, Xavier-initialised as in Miyato &
+    Koyama's code: N(0, 1) entries would let e(y)^T phi(x), a sum over every feature,
+    swamp the score at the start."""
+    embed = nn.Embedding(num_classes, features)
+    nn.init.xavier_uniform_(embed.weight)
+    return _sn(embed, spectral)
+
+
 class _Generator(nn.Module):
     """What both generators share: z and the optional label embedding."""
 
@@ -181,7 +190,7 @@ class MLPDiscriminator(_Discriminator):
         self.features = nn.Sequential(*layers)
         self.head = _sn(nn.Linear(width, 1), spectral)
         if self.num_classes:
-            self.embed = _sn(nn.Embedding(self.num_classes, width), spectral)
+            self.embed = _projection(self.num_classes, width, spectral)
 
     def forward(self, x: Tensor, labels: np.ndarray | None = None) -> Tensor:
         x = _as_tensor(x)
@@ -292,7 +301,7 @@ class DCGANDiscriminator(_Discriminator):
         features = 2 * width * (image_size // 4) ** 2
         self.head = _sn(nn.Linear(features, 1), spectral)
         if self.num_classes:
-            self.embed = _sn(nn.Embedding(self.num_classes, features), spectral)
+            self.embed = _projection(self.num_classes, features, spectral)
 
     def forward(self, x: Tensor, labels: np.ndarray | None = None) -> Tensor:
         x = _as_tensor(x)
