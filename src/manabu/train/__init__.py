@@ -7,6 +7,7 @@ from manabu.train.fit import (
     DivergenceWarning, NonFiniteGradientError, NonFiniteLossError, evaluate, fit, predict,
 )
 from manabu.train.gan import fit_gan, load_gan_state, save_gan_state
+from manabu.train.gan_augment import ADA, APA, DiffAugment, consistency_loss, diff_augment
 from manabu.train.gan_losses import (
     GAN_LOSSES, discriminator_loss, generator_loss, gradient_penalty,
 )
@@ -17,6 +18,7 @@ from manabu.train.metrics import accuracy, confusion_matrix, precision_recall_f1
 from manabu.train.state import load_training_state, save_training_state
 
 __all__ = [
+    "ADA", "APA", "DiffAugment", "consistency_loss", "diff_augment",
     "GAN_LOSSES", "discriminator_loss", "fit_gan", "generator_loss", "gradient_penalty",
     "feature_statistics", "frechet_distance", "load_gan_state", "mode_coverage",
     "save_gan_state",

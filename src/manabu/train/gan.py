@@ -30,6 +30,7 @@ from manabu.autograd import Tensor, no_grad
 from manabu.train.fit import (
     NonFiniteGradientError, NonFiniteLossError, _first_non_finite_gradient, _progress_bar,
 )
+from manabu.train.gan_augment import consistency_loss
 from manabu.train.gan_losses import (
     GAN_LOSSES, _check_kind, discriminator_loss, generator_loss, gradient_penalty,
 )
@@ -268,8 +269,6 @@ def fit_gan(generator: Module, discriminator: Module, g_optimizer: Optimizer,
                 extra["gradient_penalty"] = float(gp.data)
                 d_loss = d_loss + gp
             if consistency_weight > 0:
-                from manabu.train.gan_augment import consistency_loss
-
                 cr = consistency_loss(lambda x: D(x, y), batch, augment, consistency_weight,
                                       generator=rng) \
                     + consistency_loss(lambda x: D(x, y), fake, augment, consistency_weight,

@@ -14,8 +14,9 @@ the cGAN's recognition rate; the FID of all 1,000 is printed beside its floor.
 Figures: a grid with one row per requested digit (the same ten z in every row, so a
 column keeps its style: slant, thickness), and the recognition rate per digit.
 
-Expect (full: 8,000 digits, 15 epochs): at least 90% recognised; the README has the
-measured rate. Quick mode (3 epochs) stops early: rows begin to look like their digit.
+Expect (full: 8,000 digits, 15 epochs, 4 min on 2 cores): 0.937 recognised (per digit 0.56
+for the 8s to 1.00), FID 39.7 for the 1,000. Quick mode (3 epochs): about 0.9 already,
+FID about 112; one digit (the 9s) may still be drawn as another.
 """
 
 import os
@@ -58,10 +59,11 @@ def run(quick=False, out="lessons-output"):
     per_digit = hits.reshape(10, PER_DIGIT).mean(axis=1)
     rate = float(hits.mean())
     fid = judge.score(images)
+    floor = judge.fid.floor((x + 1) / 2, test[0], len(asked))  # at the same sample size
     print(f"classifier test accuracy {judge.accuracy:.3f}")
     print(f"generated digits recognised as the one asked for: {rate:.3f} (per digit "
           + " ".join(f"{d}:{r:.2f}" for d, r in enumerate(per_digit)) + ")")
-    print(f"FID of the 1,000: {fid:.2f} (floor {judge.floor:.2f} at {judge.n} digits)")
+    print(f"FID of the 1,000: {fid:.2f} (floor {floor:.2f}: 1,000 real digits)")
     os.makedirs(out, exist_ok=True)
     styles = np.random.default_rng(2).standard_normal((10, LATENT)).astype(np.float32)
     G.eval()
@@ -76,4 +78,4 @@ def run(quick=False, out="lessons-output"):
     ]
     print("figures: " + ", ".join(figures))
     return {"recognition_rate": rate, "per_digit": per_digit.tolist(), "fid": fid,
-            "floor": judge.floor, "classifier_accuracy": judge.accuracy, "figures": figures}
+            "floor": floor, "classifier_accuracy": judge.accuracy, "figures": figures}
