@@ -51,6 +51,7 @@ LESSONS = {
     "gan-vanishing-gradient": "manabu.lessons.gan.gan_vanishing_gradient",
     "dcgan": "manabu.lessons.gan.dcgan",
     "cgan": "manabu.lessons.gan.cgan",
+    "wgan-spectral-norm": "manabu.lessons.gan.wgan_spectral_norm",
 }
 
 __all__ = ["LESSONS", "catalog", "run"]
