@@ -3,6 +3,8 @@ translation and cutout move and cut what they say, ADA's and APA's p follow the 
 and resume from their state, the consistency term equals its formula, fit_gan runs with
 each of them."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -59,9 +61,41 @@ def test_cutout_zeroes_one_square_of_half_the_size():
         assert rows.max() - rows.min() < 4 and cols.max() - cols.min() < 4
 
 
+def test_cutout_multiplies_by_its_mask():
+    x = _images(4)
+    out = train.diff_augment(x, ("cutout",), np.random.default_rng(2)).numpy()
+    np.testing.assert_array_equal(out, x * cutout_masks(4, (8, 8), np.random.default_rng(2)))
+
+
+def test_colour_moves_a_flat_image_by_one_brightness_per_image():
+    # saturation and contrast scale x - mean, which is 0 on a flat image: brightness is left
+    x = np.full((50, 3, 4, 4), 0.25)
+    out = train.diff_augment(x, ("color",), np.random.default_rng(0)).numpy()
+    shift = out - x
+    np.testing.assert_allclose(shift, shift[:, :1, :1, :1] * np.ones_like(x), atol=1e-12)
+    assert -0.5 <= shift.min() and shift.max() <= 0.5 and shift[:, 0, 0, 0].std() > 0.2
+
+
 def test_ada_with_p_zero_is_the_identity():
     x = _images()
     np.testing.assert_array_equal(train.ADA(p=0.0)(x, np.random.default_rng(0)).numpy(), x)
+
+
+@pytest.mark.parametrize("policy", [("translation", "cutout", "color"), ("color",)])
+def test_ada_with_p_one_is_diff_augment_with_the_same_draws(policy):
+    x = _images(3)
+    ada = train.ADA(policy, p=1.0)(x, np.random.default_rng(6)).numpy()
+    np.testing.assert_array_equal(ada, train.diff_augment(x, policy,
+                                                          np.random.default_rng(6)).numpy())
+
+
+def test_ada_transforms_each_image_with_probability_p():
+    x = np.ones((40, 1, 8, 8))
+    out = train.ADA(("cutout",), p=0.5)(x, np.random.default_rng(0)).numpy()
+    rng = np.random.default_rng(0)  # the documented order: the mask, then T's draws
+    chosen = rng.uniform(size=(40, 1, 1, 1)) < 0.5
+    np.testing.assert_array_equal(out, np.where(chosen, cutout_masks(40, (8, 8), rng), 1.0))
+    assert 10 < chosen.sum() < 30  # some images kept, some cut
 
 
 def test_ada_p_follows_the_rule_and_resumes():
@@ -71,7 +105,7 @@ def test_ada_p_follows_the_rule_and_resumes():
     for scores in batches[:6]:
         ada.observe(scores)
     assert ada.p_history == [0.5, 1.0, 0.5]  # up, up (clipped at 1 next), down
-    state = ada.state_dict()
+    state = json.loads(json.dumps(ada.state_dict()))  # plain numbers: a checkpoint's JSON
     again = train.ADA(target=0.6, interval=2, speed=40)
     again.load_state_dict(state)
     for scores in batches[6:]:
@@ -82,6 +116,10 @@ def test_ada_p_follows_the_rule_and_resumes():
     mixed = train.ADA(target=0.6, interval=1, speed=10)
     mixed.observe(np.array([1.0, 1.0, -1.0, 1.0, 1.0]))  # r_t = 0.6: no move
     assert mixed.p == 0.0
+    low = train.ADA(target=0.6, interval=3, speed=1000, p=0.01)
+    for scores in [np.ones(4), -np.ones(4), np.ones(4)] * 2:  # r_t = 1/3 < 0.6: down
+        low.observe(scores)
+    assert low.p_history == [0.0, 0.0] and low.r_t == pytest.approx(1 / 3)  # clipped at 0
 
 
 def test_apa_presents_fakes_as_real_with_probability_p():
@@ -93,7 +131,16 @@ def test_apa_presents_fakes_as_real_with_probability_p():
     apa = train.APA(interval=1, speed=10)
     apa.observe(np.ones(5))
     apa.observe(-np.ones(5))
-    assert apa.p_history == [0.5, 0.0]
+    apa.observe(-np.ones(5))
+    assert apa.p_history == [0.5, 0.0, 0.0]  # up, down, clipped at 0
+    again = train.APA(interval=1, speed=10)
+    again.load_state_dict(json.loads(json.dumps(apa.state_dict())))
+    for watcher in (apa, again):
+        watcher.observe(np.array([1.0, 1.0, 1.0, -1.0]))  # r_t = 0.5 < 0.6
+    assert apa.p_history == again.p_history == [0.5, 0.0, 0.0, 0.0]
+    fake = manabu.Tensor(np.ones((4, 3)), requires_grad=True)
+    shown = train.APA(p=1.0).present(manabu.Tensor(np.zeros((4, 3))), fake)
+    assert not isinstance(shown, manabu.Tensor) and (shown == 1).all()  # data: no graph to G
 
 
 def test_consistency_loss_equals_its_formula_and_reaches_d(float64):
@@ -118,6 +165,17 @@ def test_bad_input_is_named():
         train.ADA(p=1.5)
     with pytest.raises(ValueError, match=r"APA: target must be in \(0, 1\)"):
         train.APA(target=1.0)
+    with pytest.raises(ValueError, match=r"ADA: images must be \(N, C, H, W\)"):
+        train.ADA(p=0.5)(np.zeros((8, 8)))
+    with pytest.raises(ValueError, match=r"ADA: unknown policy 'rotate'"):
+        train.ADA(("color", "rotate"))
+    with pytest.raises(ValueError, match=r"ADA: interval must be >= 1"):
+        train.ADA(interval=0)
+    with pytest.raises(ValueError, match=r"APA.present: real \(2, 3\) and fake \(3, 3\)"):
+        train.APA().present(np.zeros((2, 3)), np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"APA.observe: got no scores"):
+        train.APA().observe(np.zeros(0))
+    assert train.DiffAugment("color, cutout").policy == ("color", "cutout")  # the paper's form
     with pytest.raises(ValueError, match=r"consistency_weight needs augment="):
         G, D = nn.Linear(2, 2), nn.Linear(2, 1)
         train.fit_gan(G, D, optim.Adam(G.parameters()), optim.Adam(D.parameters()),

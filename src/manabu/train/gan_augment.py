@@ -12,7 +12,9 @@ remedies, usable with any generator and discriminator through ``fit_gan``:
                  steps p += sign(r_t - target) * (images seen) / speed, clipped to [0, 1]
     bCR          (Zhao et al., 2021) D sees unaugmented images, plus a penalty
                  lambda * |D(x) - D(T(x))|^2 for real and generated x: consistent scores
-                 under T (``consistency_loss``; balanced: both kinds of x)
+                 under T (``consistency_loss``; balanced: both kinds of x). ICR, the
+                 paper's "improved" CR, adds zCR (G's outputs kept apart for nearby z),
+                 which is not here
     APA          (Jiang et al., 2021) each real image of D's batch is replaced by a
                  generated one, shown as real, with an adaptive probability p (the rule
                  of ADA): D's confidence is deceived before it overfits
@@ -104,14 +106,24 @@ def _cutout(x, rng):
 _TRANSFORMS = {"color": _color, "translation": _translation, "cutout": _cutout}
 
 
-def _check(name, x, policy):
-    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-    if x.ndim != 4:
-        raise ValueError(f"{name}: images must be (N, C, H, W), got shape {x.shape}")
+def _policy(name, policy):
+    """The policy as a tuple of names; a string is split at commas, as in the paper's code
+    ('color,translation,cutout')."""
+    if isinstance(policy, str):
+        policy = [part.strip() for part in policy.split(",") if part.strip()]
+    policy = tuple(policy)
     unknown = [p for p in policy if p not in _TRANSFORMS]
     if unknown:
         raise ValueError(f"{name}: unknown policy {unknown[0]!r}; choose among "
                          f"{', '.join(POLICIES)}")
+    return policy
+
+
+def _check(name, x):
+    x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
+    if x.ndim != 4:
+        raise ValueError(f"{name}: images must be (N, C, H, W), got shape {x.shape}; "
+                         "give a batch axis and a channel axis, e.g. x.reshape(N, 1, H, W)")
     return x
 
 
@@ -121,7 +133,8 @@ def diff_augment(x: Any, policy: Sequence[str] = POLICIES,
 
     Args:
         x: images (N, C, H, W), a Tensor (or an array)
-        policy: among 'color', 'translation', 'cutout'. Default: all three
+        policy: names among 'color', 'translation', 'cutout' (or one string of them,
+            comma-separated, as in the paper's code). Default: all three
         generator: the random draws; None: manabu's global generator. Default: None
 
     Example:
@@ -130,7 +143,8 @@ def diff_augment(x: Any, policy: Sequence[str] = POLICIES,
         >>> y.shape, int((y.numpy() == 0).sum()) <= 32   # a 4x4 square per image, at most
         ((2, 1, 8, 8), True)
     """
-    x = _check("diff_augment", x, policy)
+    policy = _policy("diff_augment", policy)
+    x = _check("diff_augment", x)
     rng = _rng(generator)
     for name in policy:
         x = _TRANSFORMS[name](x, rng)
@@ -141,7 +155,8 @@ class DiffAugment:
     """DiffAugment as fit_gan's ``augment``: T on every image D sees, always (p = 1).
 
     Args:
-        policy: among 'color', 'translation', 'cutout'. Default: all three
+        policy: names among 'color', 'translation', 'cutout' (or one string of them,
+            comma-separated, as in the paper's code). Default: all three
 
     Example:
         >>> T = train.DiffAugment(("translation",))
@@ -152,8 +167,7 @@ class DiffAugment:
     p = 1.0
 
     def __init__(self, policy: Sequence[str] = POLICIES) -> None:
-        _check("DiffAugment", np.zeros((1, 1, 1, 1)), policy)
-        self.policy = tuple(policy)
+        self.policy = _policy("DiffAugment", policy)
 
     def __call__(self, x: Any, generator: np.random.Generator | None = None) -> Tensor:
         return diff_augment(x, self.policy, generator)
@@ -184,7 +198,10 @@ class _AdaptiveP:
             real_scores: D's scores of the real batch (N,)
         """
         scores = np.asarray(real_scores.data if isinstance(real_scores, Tensor)
-                            else real_scores, dtype=np.float64).reshape(-1)
+                            else real_scores, dtype=np.float64).reshape(-1)  # (N,)
+        if scores.size == 0:
+            raise ValueError(f"{type(self).__name__}.observe: got no scores; pass D's "
+                             "scores of the real batch, (N,) or (N, 1)")
         self._signs += float(np.sign(scores).sum())
         self._seen += scores.size
         self._calls += 1
@@ -215,12 +232,20 @@ class ADA(_AdaptiveP):
     """Adaptive discriminator augmentation: each transformation applied to each image with
     probability p, and p steered toward D's overfitting ``target`` (the module docstring).
 
+    Per transformation of ``policy``, a per-image Bernoulli(p) mask m (N, 1, 1, 1) is drawn,
+    then T's own draws, and x <- T(x) m + x (1 - m): differentiable in x, and exact (m is 0
+    or 1). At p = 1 no mask is drawn, so ADA(p=1) is ``diff_augment`` with the same draws;
+    at p = 0 it is the identity.
+
     Args:
-        policy: among 'color', 'translation', 'cutout'. Default: all three
+        policy: names among 'color', 'translation', 'cutout' (or one string of them,
+            comma-separated, as in the paper's code). Default: all three
         target: the r_t to hold (the paper's 0.6). Default: 0.6
         interval: D steps between updates of p. Default: 4
-        speed: images to see for p to move by 1 (the paper: 500k on its data sets; small
-            runs need faster steering). Default: 20,000
+        speed: images to see for p to move by 1 (the paper's ada_kimg * 1000: 500k for
+            runs of ~10^7 images). manabu's CPU runs see 10^4-10^5 images, so 20,000: with
+            batch 64 and interval 4 each update moves p by 0.0128, and p can go from 0 to
+            1 in 20 epochs of 1,000 images. Default: 20,000
         p: the starting probability. Default: 0
 
     Example:
@@ -232,17 +257,19 @@ class ADA(_AdaptiveP):
 
     def __init__(self, policy: Sequence[str] = POLICIES, target: float = 0.6,
                  interval: int = 4, speed: float = 20_000, p: float = 0.0) -> None:
-        _check("ADA", np.zeros((1, 1, 1, 1)), policy)
+        self.policy = _policy("ADA", policy)
         super().__init__("ADA", target, interval, speed, p)
-        self.policy = tuple(policy)
 
     def __call__(self, x: Any, generator: np.random.Generator | None = None) -> Tensor:
-        x = _check("ADA", x, self.policy)
+        x = _check("ADA", x)
         rng = _rng(generator)
         for name in self.policy:
+            if self.p >= 1:  # every image: no mask to draw, so T's draws are DiffAugment's
+                x = _TRANSFORMS[name](x, rng)
+                continue
             chosen = (rng.uniform(size=(x.shape[0], 1, 1, 1)) < self.p).astype(np.float64)
             if chosen.any():
-                m = _constant(chosen, x)
+                m = _constant(chosen, x)  # (N, 1, 1, 1): 1 where this image is transformed
                 x = _TRANSFORMS[name](x, rng) * m + x * (1 - m)
         return x
 
@@ -282,8 +309,9 @@ class APA(_AdaptiveP):
         if real.shape != fake.shape:
             raise ValueError(f"APA.present: real {real.shape} and fake {fake.shape} must have "
                              "the same shape")
-        swap = _rng(generator).uniform(size=len(real)) < self.p
-        return np.where(swap.reshape((-1,) + (1,) * (real.ndim - 1)), fake, real)
+        swap = _rng(generator).uniform(size=len(real)) < self.p  # (N,)
+        swap = swap.reshape((-1,) + (1,) * (real.ndim - 1))  # (N, 1, ...): per image
+        return np.where(swap, fake, real)
 
 
 def consistency_loss(discriminator: Callable[[Tensor], Tensor], x: Any, augment: Any,
@@ -291,6 +319,12 @@ def consistency_loss(discriminator: Callable[[Tensor], Tensor], x: Any, augment:
                      generator: np.random.Generator | None = None) -> Tensor:
     """bCR's term for one kind of images: weight * mean over the batch of
     (D(x) - D(T(x)))^2, summed over D's outputs per image.
+
+    Balanced consistency regularisation adds two of these to D's loss, one per kind:
+
+        L_D + lambda_real |D(x) - D(T(x))|^2 + lambda_fake |D(G(z)) - D(T(G(z)))|^2
+
+    with G(z) detached (only D is regularised). Both D(x) and D(T(x)) carry gradient.
 
     Args:
         discriminator: D (for a conditional D, a function x -> D(x, labels))
@@ -308,4 +342,5 @@ def consistency_loss(discriminator: Callable[[Tensor], Tensor], x: Any, augment:
     """
     x = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
     d = discriminator(x) - discriminator(augment(x, generator=generator))
-    return weight * (d * d).reshape((x.shape[0], -1)).sum(axis=1).mean()
+    per_image = (d * d).reshape((x.shape[0], -1)).sum(axis=1)  # (N, outputs) -> (N,)
+    return weight * per_image.mean()
