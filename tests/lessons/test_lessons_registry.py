@@ -13,7 +13,8 @@ TESTED = ["forward-pass", "regression", "sigmoid-vs-relu", "optimizers", "weight
           "word2vec", "char-lm", "sin-cos", "addition", "dates", "dialogue",
           "positional-encoding", "transformer-encoder", "gpt-shakespeare", "kv-cache",
           "transformer-dates", "autoencoder", "denoising", "stacked-pretraining", "rbm",
-          "vae", "cvae", "vq-vae", "gan-2d", "gan-vanishing-gradient", "dcgan", "cgan"]
+          "vae", "cvae", "vq-vae", "gan-2d", "gan-vanishing-gradient", "dcgan", "cgan",
+          "wgan-spectral-norm", "gan-augmentation", "cyclegan"]
 
 
 def test_every_lesson_is_registered_listed_and_runnable(capsys):

@@ -52,6 +52,8 @@ LESSONS = {
     "dcgan": "manabu.lessons.gan.dcgan",
     "cgan": "manabu.lessons.gan.cgan",
     "wgan-spectral-norm": "manabu.lessons.gan.wgan_spectral_norm",
+    "gan-augmentation": "manabu.lessons.gan.gan_augmentation",
+    "cyclegan": "manabu.lessons.gan.cyclegan",
 }
 
 __all__ = ["LESSONS", "catalog", "run"]

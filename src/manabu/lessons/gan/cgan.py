@@ -25,7 +25,7 @@ import numpy as np
 
 import manabu
 from manabu import models, optim, plot, train
-from manabu.lessons.gan.common import FIDJudge, mnist_digits
+from manabu.lessons.gan.common import fid_judge, mnist_digits
 
 WIDTH, LATENT, BATCH, LR, BETAS, PER_DIGIT = 32, 100, 64, 2e-4, (0.5, 0.999), 100
 
@@ -46,7 +46,7 @@ def per_digit_bars(per_digit, path):
 def run(quick=False, out="lessons-output"):
     epochs = 3 if quick else 15
     (x, y), test = mnist_digits()
-    judge = FIDJudge((x, y), test)
+    judge = fid_judge((x, y), test)
     manabu.manual_seed(0)
     G = models.DCGANGenerator(LATENT, width=WIDTH, num_classes=10)
     D = models.DCGANDiscriminator(width=WIDTH, num_classes=10)

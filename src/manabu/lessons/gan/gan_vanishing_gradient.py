@@ -17,9 +17,10 @@ Wasserstein critic trains on the same batches with its own loss.
 Figures: |grad_G| for the three losses against D's steps (log scale), and D's mean
 probability that G's digits are real, D(G(z)).
 
-Expect (full: 600 D steps; quick: 150): the minimax gradient falls by orders of magnitude
-as D(G(z)) goes to 0, the non-saturating one does not fall, the Wasserstein one stays
-within a small factor of where it began.
+Expect (full: 600 D steps, 15 s; quick: 150, 4 s): the minimax gradient falls by orders
+of magnitude as D(G(z)) goes to 0 (measured: 3.07 -> 0.003, 1,000-fold, as D(G(z)) goes
+from 0.60 to 0.0004), the non-saturating one grows (2.02 -> 6.74), the Wasserstein one
+stays within a small factor of where it began (5.1 -> 8.8).
 """
 
 import os
