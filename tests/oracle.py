@@ -239,3 +239,14 @@ def check_op(torch_fn, manabu_fn, shapes=None, arrays=None, low=-2.0, high=2.0,
     inputs = [manabu.Tensor(a.copy(), requires_grad=a.dtype.kind == "f") for a in arrays]
     gradcheck(manabu_fn, *inputs, atol=gradcheck_tol[0], rtol=gradcheck_tol[1], seed=seed)
     return seed
+
+
+def build_in_float64(build, seed=0):
+    """``build()`` with manabu seeded and float64 as the default dtype (restored after):
+    a model whose weights can be copied into a ``.double()`` PyTorch twin."""
+    manabu.manual_seed(seed)
+    manabu.set_default_dtype(np.float64)
+    try:
+        return build()
+    finally:
+        manabu.set_default_dtype(np.float32)

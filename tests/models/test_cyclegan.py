@@ -12,15 +12,7 @@ from manabu import nn, train
 from manabu.models import (
     CycleGAN, ImagePool, PatchDiscriminator, ResnetGenerator, train_cyclegan, translate,
 )
-
-
-def _float64(build):
-    manabu.manual_seed(0)
-    manabu.set_default_dtype(np.float64)
-    try:
-        return build()
-    finally:
-        manabu.set_default_dtype(np.float32)
+from oracle import build_in_float64
 
 
 class _TorchResBlock(torch.nn.Module):
@@ -77,10 +69,10 @@ def _copy_in_order(ours, theirs):
 @pytest.mark.parametrize("kind", ["generator", "discriminator"])
 def test_forward_and_gradients_equal_pytorch(kind):
     if kind == "generator":
-        ours = _float64(lambda: ResnetGenerator(2, 3, width=4, n_blocks=2, n_down=2))
+        ours = build_in_float64(lambda: ResnetGenerator(2, 3, width=4, n_blocks=2, n_down=2))
         theirs = _torch_generator(2, 3, 4, 2, 2)
     else:
-        ours = _float64(lambda: PatchDiscriminator(2, width=4, n_layers=3))
+        ours = build_in_float64(lambda: PatchDiscriminator(2, width=4, n_layers=3))
         theirs = _torch_discriminator(2, 4, 3)
     for p in ours.parameters():  # non-zero biases, so that their gradients are tested too
         p.data[...] += np.random.default_rng(p.size).normal(0, 0.05, p.shape)
@@ -126,7 +118,7 @@ def _receptive_field_by_gradient(D, size, skip_norms):
 
 @pytest.mark.parametrize("n_layers", [1, 2, 3])
 def test_the_documented_receptive_field_is_the_measured_one(n_layers):
-    D = _float64(lambda: PatchDiscriminator(width=2, n_layers=n_layers))
+    D = build_in_float64(lambda: PatchDiscriminator(width=2, n_layers=n_layers))
     assert _receptive_field_by_gradient(D, 64, True) == (D.receptive_field,) * 2
     if n_layers > 1:  # with the norms each logit depends on every pixel
         assert _receptive_field_by_gradient(D, 64, False) == (64, 64)
@@ -139,7 +131,7 @@ def _tiny_cyclegan(**options):
 
 
 def test_the_losses_equal_hand_computations():
-    model = _float64(lambda: _tiny_cyclegan(lambda_cycle=7.0, lambda_identity=0.3))
+    model = build_in_float64(lambda: _tiny_cyclegan(lambda_cycle=7.0, lambda_identity=0.3))
     rng = np.random.default_rng(2)
     a, b = rng.uniform(-1, 1, (4, 1, 8, 8)), rng.uniform(-1, 1, (4, 1, 8, 8))
     total, parts = model.generator_loss(a, b)

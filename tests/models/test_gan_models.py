@@ -9,15 +9,7 @@ import torch
 import manabu
 from manabu import models, nn
 from manabu.models.gan_torch import torch_dcgan_discriminator, torch_dcgan_generator
-
-
-def _float64(build):
-    manabu.manual_seed(0)
-    manabu.set_default_dtype(np.float64)
-    try:
-        return build()
-    finally:
-        manabu.set_default_dtype(np.float32)
+from oracle import build_in_float64
 
 
 def _compare(ours, theirs, inputs, labels):
@@ -39,7 +31,7 @@ def _compare(ours, theirs, inputs, labels):
 
 @pytest.mark.parametrize("num_classes", [0, 10])
 def test_dcgan_generator_equals_its_pytorch_twin(num_classes):
-    G = _float64(lambda: models.DCGANGenerator(latent_dim=6, width=4, num_classes=num_classes,
+    G = build_in_float64(lambda: models.DCGANGenerator(latent_dim=6, width=4, num_classes=num_classes,
                                                embed_dim=3))
     twin = nn.copy_to_torch(G, torch_dcgan_generator(G).double())
     z = np.random.default_rng(1).standard_normal((5, 6))
@@ -53,7 +45,7 @@ def test_dcgan_generator_equals_its_pytorch_twin(num_classes):
                          [(0, "batch", False), (10, "none", False), (0, "none", True),
                           (10, "batch", True)])
 def test_dcgan_discriminator_equals_its_pytorch_twin(num_classes, norm, spectral):
-    D = _float64(lambda: models.DCGANDiscriminator(width=3, num_classes=num_classes,
+    D = build_in_float64(lambda: models.DCGANDiscriminator(width=3, num_classes=num_classes,
                                                    norm=norm, spectral=spectral))
     twin = nn.copy_to_torch(D, torch_dcgan_discriminator(D).double())
     x = np.random.default_rng(2).uniform(-1, 1, (4, 1, 28, 28))
