@@ -17,8 +17,13 @@ recognition rate (an MNIST classifier does the same for font -> MNIST).
 Figures: MNIST digits, their font translations and their cycle reconstructions; the same
 for font digits.
 
-Expect (full: 2,000 images a domain, 12 epochs; quick: 300 images, 1 epoch): the README
-has the measured rates (the issue's bar: at least 80% of MNIST -> font).
+Expect (full: 2,000 images a domain, 12 epochs = 1,500 steps, 20 min on 2 cores; quick:
+300 images, 1 epoch): measured, the cycle loss falls from 0.23 to 0.034 and the font
+classifier (0.990 on font digits) reads 0.566 of the MNIST -> font translations as their
+source digit, 0.628 font -> MNIST by an MNIST classifier. The issue's bar is 0.80: the
+generators settle near the identity (the figure: the translations keep their input's
+style), which the cycle and identity terms reward and these small patch critics fail to
+punish.
 """
 
 import os
